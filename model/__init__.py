@@ -1,0 +1,1 @@
+"""Stance and framing classifier: schema, encoder resolution, model, predictor."""

@@ -1,0 +1,108 @@
+"""Batch inference without HTTP: sentences (or a whole document) in, labelled results out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from transformers import AutoTokenizer
+
+from model.documents import split_sentences
+from model.modeling import StanceFrameModel
+
+
+def pick_device() -> torch.device:
+    """CUDA when a GPU is present, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class Predictor:
+    """Labels sentences with stance toward a target and with frames, in input order."""
+
+    def __init__(self, model: StanceFrameModel, tokenizer, device: torch.device | None = None):
+        self.device = device or pick_device()
+        self.model = model.to(self.device).eval()
+        if self.device.type == "cuda":
+            self.model.half()
+        self.tokenizer = tokenizer
+        self.config = model.config
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: torch.device | None = None) -> Predictor:
+        """Load a saved model directory (weights, config and tokenizer)."""
+        return cls(StanceFrameModel.from_pretrained(path), AutoTokenizer.from_pretrained(path), device)
+
+    @property
+    def default_target(self) -> str:
+        return self.config.default_target
+
+    def predict(
+        self,
+        sentences: Sequence[str],
+        target: str | None = None,
+        targets: Sequence[str | None] | None = None,
+        batch_size: int = 32,
+    ) -> list[dict]:
+        """Label each sentence; ``targets`` gives one target per sentence, else ``target`` or the default.
+
+        Sentences are batched by length for speed; results come back in input order.
+        Inputs longer than the encoder's limit are truncated and marked ``truncated``.
+        """
+        if isinstance(sentences, str):
+            raise TypeError("predict() takes a list of sentences; wrap a single sentence in a list")
+        if targets is not None and len(targets) != len(sentences):
+            raise ValueError(f"got {len(targets)} targets for {len(sentences)} sentences")
+        pair_targets = [
+            (targets[i] if targets is not None and targets[i] else None) or target or self.default_target
+            for i in range(len(sentences))
+        ]
+        lengths = self._token_lengths(pair_targets, sentences)
+        order = sorted(range(len(sentences)), key=lengths.__getitem__)
+        results: list[dict | None] = [None] * len(sentences)
+        for begin in range(0, len(order), batch_size):
+            batch = order[begin : begin + batch_size]
+            scores = self._score([pair_targets[i] for i in batch], [sentences[i] for i in batch])
+            for i, (stance_probs, frame_probs) in zip(batch, scores):
+                results[i] = self._result(
+                    sentences[i], pair_targets[i], stance_probs, frame_probs,
+                    lengths[i] > self.config.max_seq_length,
+                )
+        return results
+
+    def analyze(self, document: str, target: str | None = None, batch_size: int = 32) -> list[dict]:
+        """Split a document into sentences and label each, with ``start``/``end`` offsets."""
+        spans = split_sentences(document)
+        results = self.predict([span.text for span in spans], target=target, batch_size=batch_size)
+        for span, result in zip(spans, results):
+            result["start"], result["end"] = span.start, span.end
+        return results
+
+    def _token_lengths(self, targets: Sequence[str], sentences: Sequence[str]) -> list[int]:
+        encoded = self.tokenizer(list(targets), list(sentences), truncation=False, verbose=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    @torch.inference_mode()
+    def _score(self, targets: list[str], sentences: list[str]) -> list[tuple[list[float], list[float]]]:
+        encoded = self.tokenizer(
+            targets, sentences, padding=True, truncation="longest_first",
+            max_length=self.config.max_seq_length, return_tensors="pt",
+        ).to(self.device)
+        output = self.model(**encoded)
+        stance = output.stance_logits.float().softmax(dim=-1).cpu().tolist()
+        frames = output.frame_logits.float().sigmoid().cpu().tolist()
+        return list(zip(stance, frames))
+
+    def _result(self, text, target, stance_probs, frame_probs, truncated) -> dict:
+        config = self.config
+        stance_scores = dict(zip(config.stance_labels, stance_probs))
+        frame_scores = dict(zip(config.frame_labels, frame_probs))
+        return {
+            "text": text,
+            "target": target,
+            "stance": max(stance_scores, key=stance_scores.get),
+            "stance_scores": stance_scores,
+            "frames": [label for label in config.frame_labels if frame_scores[label] >= config.frame_thresholds[label]],
+            "frame_scores": frame_scores,
+            "truncated": truncated,
+        }

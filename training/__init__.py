@@ -1,0 +1,1 @@
+"""Rebuild the stance/framing model from labelled data: loading, training, evaluation, CLI."""

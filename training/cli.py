@@ -1,0 +1,115 @@
+"""The `stanceframe` command: train, evaluate and predict."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from training.data import DataError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `stanceframe` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except (DataError, FileNotFoundError, ValueError) as error:
+        print(f"stanceframe {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except RuntimeError as error:  # model not found, encoder package missing
+        print(f"stanceframe {args.command}: error: {error}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from training.train import TrainConfig
+
+    parser = argparse.ArgumentParser(prog="stanceframe", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a model from labelled data and add it to the BentoML store")
+    for spec in dataclasses.fields(TrainConfig):
+        flag = "--" + spec.name.replace("_", "-")
+        train.add_argument(flag, type=type(spec.default), default=spec.default,
+                           help=f"{spec.metadata['help']} (default: %(default)s)")
+    train.add_argument("--no-store", action="store_true", help="do not import the model into the BentoML store")
+    train.set_defaults(handler=run_train)
+
+    evaluate = commands.add_parser("evaluate", help="score a model on labelled data")
+    evaluate.add_argument("--data", required=True, help="labelled file or directory of splits")
+    evaluate.add_argument("--model", help="saved model directory or BentoML tag (default: stance-framing:latest)")
+    evaluate.add_argument("--output", default="metrics.json", help="where to write the metrics (default: %(default)s)")
+    evaluate.set_defaults(handler=run_evaluate)
+
+    predict = commands.add_parser("predict", help="label sentences from JSONL, or a plain-text document")
+    predict.add_argument("--input", required=True, help="JSONL with a `text` field (optional `id`, `target`) or a .txt document")
+    predict.add_argument("--output", required=True, help="JSONL output path, one object per sentence")
+    predict.add_argument("--model", help="saved model directory or BentoML tag (default: stance-framing:latest)")
+    predict.add_argument("--target", help="target for rows that name none (default: the model's default target)")
+    predict.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass (default: %(default)s)")
+    predict.set_defaults(handler=run_predict)
+    return parser
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from model.store import save_to_store
+    from training.data import data_hash
+    from training.train import TrainConfig, train
+
+    values = {spec.name: getattr(args, spec.name) for spec in dataclasses.fields(TrainConfig)}
+    config = TrainConfig(**values)
+    output, metrics = train(config)
+    print(f"model saved to {output}")
+    print_metrics(metrics)
+    if not args.no_store:
+        summary = {name: {"stance_macro_f1": round(m["stance"]["macro_f1"], 4),
+                          "frames_macro_f1": round(m["frames"]["macro_f1"], 4)} for name, m in metrics.items()}
+        tag = save_to_store(output, metadata={"metrics": summary, "data_sha256": data_hash(config.data),
+                                              "base_model": config.base_model})
+        print(f"added to the BentoML store as {tag}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from model.predictor import Predictor
+    from model.store import resolve_model_dir
+    from training.data import load_file, load_splits
+    from training.evaluation import evaluate_split
+
+    data = Path(args.data)
+    splits = {data.stem: load_file(data)} if data.is_file() else load_splits(data)
+    predictor = Predictor.from_pretrained(resolve_model_dir(args.model))
+    metrics = {name: evaluate_split(predictor, split) for name, split in splits.items()}
+    Path(args.output).write_text(json.dumps(metrics, indent=2))
+    print_metrics(metrics)
+    print(f"metrics written to {args.output}")
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from model.predictor import Predictor
+    from model.store import resolve_model_dir
+    from training.prediction_io import predict_file
+
+    predictor = Predictor.from_pretrained(resolve_model_dir(args.model))
+    count = predict_file(predictor, Path(args.input), Path(args.output), args.target, args.batch_size)
+    print(f"wrote {count} predictions to {args.output}")
+    return 0
+
+
+def print_metrics(metrics: dict) -> None:
+    """One line per split: stance and frame macro-F1 with per-label F1."""
+    for name, split in metrics.items():
+        stance, frames = split["stance"], split["frames"]
+        per_stance = ", ".join(f"{k} {v['f1']:.3f}" for k, v in stance["per_label"].items())
+        per_frame = ", ".join(f"{k} {v['f1']:.3f}" for k, v in frames["per_label"].items())
+        print(f"{name:12s} n={split['rows']:<5d} stance macro-F1 {stance['macro_f1']:.3f} ({per_stance}) | "
+              f"frames macro-F1 {frames['macro_f1']:.3f} ({per_frame})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

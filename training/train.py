@@ -1,0 +1,182 @@
+"""Fine-tune the two-headed model with the Hugging Face Trainer and save a self-describing model."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from datasets import Dataset, DatasetDict
+from transformers import (
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    EarlyStoppingCallback,
+    EvalPrediction,
+    Trainer,
+    TrainingArguments,
+    set_seed,
+)
+
+from model.encoders import DEFAULT_ENCODER, resolve_encoder
+from model.labels import DEFAULT_TARGET, FRAME_LABELS, STANCE_LABELS
+from model.modeling import StanceFrameModel
+from model.predictor import Predictor
+from training.data import data_hash, load_splits
+from training.evaluation import metrics_from_arrays, split_arrays
+from training.metrics import tune_thresholds
+from training.report import write_report
+
+logger = logging.getLogger(__name__)
+DEFAULT_DATA = Path(__file__).resolve().parent.parent / "data" / "corpus"
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on; saved next to the model."""
+
+    data: str = field(default=str(DEFAULT_DATA), metadata={"help": "JSONL/CSV/Parquet file or directory of splits"})
+    base_model: str = field(default=DEFAULT_ENCODER, metadata={"help": "minilm, mpnet, a hub id or a local directory"})
+    output: str = field(default="runs/stance-framing", metadata={"help": "directory the trained model is written to"})
+    epochs: float = field(default=8.0, metadata={"help": "maximum epochs; early stopping may end sooner"})
+    batch_size: int = field(default=16, metadata={"help": "training batch size per device"})
+    learning_rate: float = field(default=5e-5, metadata={"help": "peak AdamW learning rate"})
+    max_seq_length: int = field(default=128, metadata={"help": "tokens per (target, sentence) pair; longer is cut"})
+    max_steps: int = field(default=-1, metadata={"help": "stop after this many steps (-1: run the epochs)"})
+    patience: int = field(default=3, metadata={"help": "epochs without dev macro-F1 gain before stopping"})
+    seed: int = field(default=13, metadata={"help": "seed for data order, head init and dropout"})
+    default_target: str = field(default=DEFAULT_TARGET, metadata={"help": "target used when a request names none"})
+    dev_fraction: float = field(default=0.1, metadata={"help": "share of train held out when no dev split exists"})
+
+    def __post_init__(self):
+        if self.epochs <= 0 and self.max_steps <= 0:
+            raise ValueError("epochs or max_steps must be positive")
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if not 0 < self.learning_rate < 1:
+            raise ValueError("learning_rate must be in (0, 1)")
+        if not 8 <= self.max_seq_length <= 512:
+            raise ValueError("max_seq_length must be between 8 and 512")
+        if not 0 < self.dev_fraction < 0.5:
+            raise ValueError("dev_fraction must be in (0, 0.5)")
+        if not self.default_target.strip():
+            raise ValueError("default_target must not be empty")
+
+
+def with_dev_split(splits: DatasetDict, fraction: float, seed: int) -> DatasetDict:
+    """Ensure train and dev splits exist, holding out part of train when no dev file was given."""
+    if "train" not in splits:
+        raise ValueError(f"the data has no train split (found {sorted(splits)})")
+    if "validation" in splits:
+        splits["dev"] = splits.pop("validation")
+    if "dev" in splits:
+        return splits
+    held_out = splits["train"].train_test_split(test_size=fraction, seed=seed)
+    splits["train"], splits["dev"] = held_out["train"], held_out["test"]
+    return splits
+
+
+def encode(split: Dataset, tokenizer, max_seq_length: int) -> Dataset:
+    """Tokenise (target, text) pairs and attach the stance id and the frame multi-hot vector."""
+
+    def batch(rows):
+        encoded = tokenizer(rows["target"], rows["text"], truncation="longest_first", max_length=max_seq_length)
+        encoded["stance_labels"] = [STANCE_LABELS.index(s) for s in rows["stance"]]
+        encoded["frame_labels"] = [[float(label in frames) for label in FRAME_LABELS] for frames in rows["frames"]]
+        return encoded
+
+    return split.map(batch, batched=True, remove_columns=split.column_names)
+
+
+def loss_weights(split: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inverse-frequency stance weights and sqrt(negative/positive) frame weights from train."""
+    counts = np.array([split["stance"].count(label) for label in STANCE_LABELS], dtype=float)
+    stance = counts.sum() / (len(counts) * np.maximum(counts, 1))
+    positives = np.array([sum(label in frames for frames in split["frames"]) for label in FRAME_LABELS], dtype=float)
+    frames = np.sqrt((len(split) - positives) / np.maximum(positives, 1))
+    return torch.tensor(stance), torch.tensor(np.maximum(frames, 1.0))
+
+
+def dev_score(prediction: EvalPrediction) -> dict[str, float]:
+    """Mean of stance macro-F1 and frame macro-F1 (threshold 0.5): the early-stopping metric."""
+    from sklearn.metrics import f1_score
+
+    stance_logits, frame_logits = prediction.predictions
+    stance_true, frames_true = prediction.label_ids
+    stance_f1 = f1_score(stance_true, stance_logits.argmax(axis=1), average="macro", zero_division=0)
+    frames_f1 = f1_score(frames_true.astype(int), (frame_logits > 0).astype(int), average="macro", zero_division=0)
+    return {"stance_macro_f1": stance_f1, "frames_macro_f1": frames_f1, "score": (stance_f1 + frames_f1) / 2}
+
+
+def train(config: TrainConfig) -> tuple[Path, dict]:
+    """Train, tune frame thresholds on dev, evaluate every test split and save; return (dir, metrics)."""
+    set_seed(config.seed)
+    splits = with_dev_split(load_splits(config.data), config.dev_fraction, config.seed)
+    encoder_path = resolve_encoder(config.base_model)
+    tokenizer = AutoTokenizer.from_pretrained(encoder_path)
+    model = StanceFrameModel.from_encoder(
+        encoder_path, config.base_model, default_target=config.default_target, max_seq_length=config.max_seq_length
+    )
+    model.set_loss_weights(*loss_weights(splits["train"]))
+
+    output = Path(config.output)
+    checkpoints = tempfile.TemporaryDirectory(prefix="stanceframe-checkpoints-")
+    use_cuda = torch.cuda.is_available()
+    arguments = TrainingArguments(
+        output_dir=checkpoints.name,
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=64,
+        learning_rate=config.learning_rate,
+        warmup_steps=0.1,
+        weight_decay=0.01,
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        save_total_limit=1,
+        load_best_model_at_end=True,
+        metric_for_best_model="score",
+        label_names=["stance_labels", "frame_labels"],
+        logging_strategy="epoch",
+        fp16=use_cuda,
+        seed=config.seed,
+        report_to="none",
+        save_only_model=True,
+    )
+    trainer = Trainer(
+        model=model,
+        args=arguments,
+        train_dataset=encode(splits["train"], tokenizer, config.max_seq_length),
+        eval_dataset=encode(splits["dev"], tokenizer, config.max_seq_length),
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=dev_score,
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=config.patience)],
+    )
+    with checkpoints:
+        trainer.train()
+
+    predictor = Predictor(trainer.model.float(), tokenizer)
+    model_config = predictor.config
+    dev_arrays = split_arrays(predictor, splits["dev"])
+    model_config.frame_thresholds = tune_thresholds(dev_arrays["frames_true"], dev_arrays["frame_probs"], list(FRAME_LABELS))
+
+    metrics = {"dev": metrics_from_arrays(dev_arrays, STANCE_LABELS, FRAME_LABELS, model_config.frame_thresholds)}
+    for name in sorted(splits):
+        if name.startswith("test"):
+            arrays = split_arrays(predictor, splits[name])
+            metrics[name] = metrics_from_arrays(arrays, STANCE_LABELS, FRAME_LABELS, model_config.frame_thresholds)
+
+    predictor.model.float().save_pretrained(output)
+    tokenizer.save_pretrained(output)
+    run_info = {
+        "config": asdict(config),
+        "data_sha256": data_hash(config.data),
+        "split_sizes": {name: len(split) for name, split in splits.items()},
+        "epochs_run": float(trainer.state.epoch or 0),
+        "best_dev_score": trainer.state.best_metric,
+    }
+    write_report(output, metrics, run_info, model_config)
+    return output, metrics
