@@ -1,0 +1,1 @@
+"""BentoML service over the stance/framing predictor."""

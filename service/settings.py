@@ -1,0 +1,85 @@
+"""Every runtime setting of the service, read once from environment variables.
+
+| variable | default | meaning |
+|---|---|---|
+| STANCEFRAME_MODEL | stance-framing:latest | BentoML model tag, or a saved model directory |
+| STANCEFRAME_MAX_SENTENCES | 256 | most sentences in one /classify request |
+| STANCEFRAME_MAX_SENTENCE_CHARS | 2000 | longest sentence, in characters |
+| STANCEFRAME_MAX_DOCUMENT_CHARS | 100000 | longest /analyze text, in characters |
+| STANCEFRAME_MAX_TARGET_CHARS | 200 | longest target, in characters |
+| STANCEFRAME_MAX_BATCH_SIZE | 64 | adaptive batching: most sentences per forward pass |
+| STANCEFRAME_MAX_LATENCY_MS | 60000 | adaptive batching: latency budget before a request is refused |
+| STANCEFRAME_BATCHING | 1 | 0 turns adaptive batching off (each request runs alone) |
+| STANCEFRAME_WORKERS | 1 | worker processes, each with its own copy of the model |
+| STANCEFRAME_THREADS | 1 | threads per worker running inference |
+| STANCEFRAME_GPUS | 0 on CPU hosts, 1 where CUDA is visible | GPUs requested per worker |
+| STANCEFRAME_TIMEOUT_S | 300 | request timeout |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _int(name: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _cuda_visible() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Limits, batching and resources of the service."""
+
+    model: str
+    max_sentences: int
+    max_sentence_chars: int
+    max_document_chars: int
+    max_target_chars: int
+    max_batch_size: int
+    max_latency_ms: int
+    batching: bool
+    workers: int
+    threads: int
+    gpus: int
+    timeout_s: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            model=os.environ.get("STANCEFRAME_MODEL", "stance-framing:latest"),
+            max_sentences=_int("STANCEFRAME_MAX_SENTENCES", 256),
+            max_sentence_chars=_int("STANCEFRAME_MAX_SENTENCE_CHARS", 2000),
+            max_document_chars=_int("STANCEFRAME_MAX_DOCUMENT_CHARS", 100_000),
+            max_target_chars=_int("STANCEFRAME_MAX_TARGET_CHARS", 200),
+            max_batch_size=_int("STANCEFRAME_MAX_BATCH_SIZE", 64),
+            max_latency_ms=_int("STANCEFRAME_MAX_LATENCY_MS", 60_000),
+            batching=_int("STANCEFRAME_BATCHING", 1, minimum=0) > 0,
+            workers=_int("STANCEFRAME_WORKERS", 1),
+            threads=_int("STANCEFRAME_THREADS", 1),
+            gpus=_int("STANCEFRAME_GPUS", int(_cuda_visible()), minimum=0),
+            timeout_s=_int("STANCEFRAME_TIMEOUT_S", 300),
+        )
+
+    def service_config(self) -> dict:
+        """The `@bentoml.service` options these settings imply."""
+        config = {
+            "workers": self.workers,
+            "threads": self.threads,
+            "traffic": {"timeout": self.timeout_s},
+        }
+        if self.gpus:
+            config["resources"] = {"gpu": self.gpus}
+        return config
