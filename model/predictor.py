@@ -63,9 +63,12 @@ class Predictor:
         for begin in range(0, len(order), batch_size):
             batch = order[begin : begin + batch_size]
             scores = self._score([pair_targets[i] for i in batch], [sentences[i] for i in batch])
-            for i, (stance_probs, frame_probs) in zip(batch, scores):
+            for i, (stance_probs, frame_probs) in zip(batch, scores, strict=True):
                 results[i] = self._result(
-                    sentences[i], pair_targets[i], stance_probs, frame_probs,
+                    sentences[i],
+                    pair_targets[i],
+                    stance_probs,
+                    frame_probs,
                     lengths[i] > self.config.max_seq_length,
                 )
         return results
@@ -74,7 +77,7 @@ class Predictor:
         """Split a document into sentences and label each, with ``start``/``end`` offsets."""
         spans = split_sentences(document)
         results = self.predict([span.text for span in spans], target=target, batch_size=batch_size)
-        for span, result in zip(spans, results):
+        for span, result in zip(spans, results, strict=True):
             result["start"], result["end"] = span.start, span.end
         return results
 
@@ -85,18 +88,22 @@ class Predictor:
     @torch.inference_mode()
     def _score(self, targets: list[str], sentences: list[str]) -> list[tuple[list[float], list[float]]]:
         encoded = self.tokenizer(
-            targets, sentences, padding=True, truncation="longest_first",
-            max_length=self.config.max_seq_length, return_tensors="pt",
+            targets,
+            sentences,
+            padding=True,
+            truncation="longest_first",
+            max_length=self.config.max_seq_length,
+            return_tensors="pt",
         ).to(self.device)
         output = self.model(**encoded)
         stance = output.stance_logits.float().softmax(dim=-1).cpu().tolist()
         frames = output.frame_logits.float().sigmoid().cpu().tolist()
-        return list(zip(stance, frames))
+        return list(zip(stance, frames, strict=True))
 
     def _result(self, text, target, stance_probs, frame_probs, truncated) -> dict:
         config = self.config
-        stance_scores = dict(zip(config.stance_labels, stance_probs))
-        frame_scores = dict(zip(config.frame_labels, frame_probs))
+        stance_scores = dict(zip(config.stance_labels, stance_probs, strict=True))
+        frame_scores = dict(zip(config.frame_labels, frame_probs, strict=True))
         return {
             "text": text,
             "target": target,

@@ -67,7 +67,7 @@ class StanceFraming:
         results = await self._score_all([span.text for span in spans], target)
         sentences = [
             {"id": i, **result, "start": span.start, "end": span.end}
-            for i, (span, result) in enumerate(zip(spans, results))
+            for i, (span, result) in enumerate(zip(spans, results, strict=True))
         ]
         return {"target": target, "sentences": sentences, "summary": summarise(sentences, self.predictor.config)}
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,21 +12,16 @@ import pytest
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY_DATA = FIXTURES / "tiny"
 
+# Set before anything imports bentoml (it reads BENTOML_HOME once), so no test touches the user's store;
+# `bentoml serve` subprocesses inherit it.
+TEST_BENTOML_HOME = tempfile.mkdtemp(prefix="stanceframe-test-bentoml-")
+os.environ["BENTOML_HOME"] = TEST_BENTOML_HOME
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def isolated_bentoml_home(tmp_path_factory):
-    """Keep every test away from the user's BentoML store."""
-    home = tmp_path_factory.mktemp("bentoml-home")
-    previous = os.environ.get("BENTOML_HOME")
-    os.environ["BENTOML_HOME"] = str(home)
-    yield home
-    if previous is None:
-        os.environ.pop("BENTOML_HOME", None)
-    else:
-        os.environ["BENTOML_HOME"] = previous
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(TEST_BENTOML_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +46,17 @@ def tiny_model_dir(tiny_encoder_dir, tmp_path_factory) -> Path:
     from training.train import TrainConfig, train
 
     output = tmp_path_factory.mktemp("tiny-model")
-    train(TrainConfig(data=str(TINY_DATA), base_model=str(tiny_encoder_dir), output=str(output),
-                      epochs=2, batch_size=4, max_seq_length=48, default_target="China's military drills around Taiwan"))
+    train(
+        TrainConfig(
+            data=str(TINY_DATA),
+            base_model=str(tiny_encoder_dir),
+            output=str(output),
+            epochs=2,
+            batch_size=4,
+            max_seq_length=48,
+            default_target="China's military drills around Taiwan",
+        )
+    )
     return output
 
 

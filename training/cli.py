@@ -34,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model from labelled data and add it to the BentoML store")
     for spec in dataclasses.fields(TrainConfig):
         flag = "--" + spec.name.replace("_", "-")
-        train.add_argument(flag, type=type(spec.default), default=spec.default,
-                           help=f"{spec.metadata['help']} (default: %(default)s)")
+        train.add_argument(
+            flag, type=type(spec.default), default=spec.default, help=f"{spec.metadata['help']} (default: %(default)s)"
+        )
     train.add_argument("--no-store", action="store_true", help="do not import the model into the BentoML store")
     train.set_defaults(handler=run_train)
 
@@ -46,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=run_evaluate)
 
     predict = commands.add_parser("predict", help="label sentences from JSONL, or a plain-text document")
-    predict.add_argument("--input", required=True, help="JSONL with a `text` field (optional `id`, `target`) or a .txt document")
+    predict.add_argument(
+        "--input", required=True, help="JSONL with a `text` field (optional `id`, `target`) or a .txt document"
+    )
     predict.add_argument("--output", required=True, help="JSONL output path, one object per sentence")
     predict.add_argument("--model", help="saved model directory or BentoML tag (default: stance-framing:latest)")
     predict.add_argument("--target", help="target for rows that name none (default: the model's default target)")
@@ -66,10 +69,17 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"model saved to {output}")
     print_metrics(metrics)
     if not args.no_store:
-        summary = {name: {"stance_macro_f1": round(m["stance"]["macro_f1"], 4),
-                          "frames_macro_f1": round(m["frames"]["macro_f1"], 4)} for name, m in metrics.items()}
-        tag = save_to_store(output, metadata={"metrics": summary, "data_sha256": data_hash(config.data),
-                                              "base_model": config.base_model})
+        summary = {
+            name: {
+                "stance_macro_f1": round(m["stance"]["macro_f1"], 4),
+                "frames_macro_f1": round(m["frames"]["macro_f1"], 4),
+            }
+            for name, m in metrics.items()
+        }
+        tag = save_to_store(
+            output,
+            metadata={"metrics": summary, "data_sha256": data_hash(config.data), "base_model": config.base_model},
+        )
         print(f"added to the BentoML store as {tag}")
     return 0
 
@@ -107,8 +117,10 @@ def print_metrics(metrics: dict) -> None:
         stance, frames = split["stance"], split["frames"]
         per_stance = ", ".join(f"{k} {v['f1']:.3f}" for k, v in stance["per_label"].items())
         per_frame = ", ".join(f"{k} {v['f1']:.3f}" for k, v in frames["per_label"].items())
-        print(f"{name:12s} n={split['rows']:<5d} stance macro-F1 {stance['macro_f1']:.3f} ({per_stance}) | "
-              f"frames macro-F1 {frames['macro_f1']:.3f} ({per_frame})")
+        print(
+            f"{name:12s} n={split['rows']:<5d} stance macro-F1 {stance['macro_f1']:.3f} ({per_stance}) | "
+            f"frames macro-F1 {frames['macro_f1']:.3f} ({per_frame})"
+        )
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ def load_file(path: Path) -> datasets.Dataset:
     if missing:
         raise DataError(path, positions[0] if positions else "-", f"missing field(s) {missing}")
     rows = []
-    for position, row in zip(positions, dataset):
+    for position, row in zip(positions, dataset, strict=True):
         rows.append(validate_row(row, path, position))
     if not rows:
         raise DataError(path, "-", "the file holds no rows")

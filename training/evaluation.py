@@ -16,7 +16,9 @@ def split_arrays(predictor: Predictor, split: Dataset, batch_size: int = 64) -> 
     return {
         "stance_true": np.array([config.stance_labels.index(s) for s in split["stance"]]),
         "stance_probs": np.array([[r["stance_scores"][label] for label in config.stance_labels] for r in results]),
-        "frames_true": np.array([[int(label in frames) for label in config.frame_labels] for frames in split["frames"]]),
+        "frames_true": np.array(
+            [[int(label in frames) for label in config.frame_labels] for frames in split["frames"]]
+        ),
         "frame_probs": np.array([[r["frame_scores"][label] for label in config.frame_labels] for r in results]),
     }
 

@@ -11,9 +11,7 @@ THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.05), 2)
 def stance_metrics(true: np.ndarray, predicted: np.ndarray, labels: list[str]) -> dict:
     """Per-label precision/recall/F1, macro-F1, accuracy and the confusion matrix (rows = true)."""
     ids = list(range(len(labels)))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        true, predicted, labels=ids, zero_division=0
-    )
+    precision, recall, f1, support = precision_recall_fscore_support(true, predicted, labels=ids, zero_division=0)
     return {
         "macro_f1": float(np.mean(f1)),
         "accuracy": float(np.mean(true == predicted)),

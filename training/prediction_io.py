@@ -40,8 +40,9 @@ def predict_file(predictor: Predictor, source: Path, destination: Path, target: 
     """Label every row (JSONL) or every sentence (any other file, read as one document); return the count."""
     if source.suffix in JSONL_SUFFIXES:
         rows = read_rows(source)
-        results = predictor.predict([r["text"] for r in rows], target=target,
-                                    targets=[r["target"] for r in rows], batch_size=batch_size)
+        results = predictor.predict(
+            [r["text"] for r in rows], target=target, targets=[r["target"] for r in rows], batch_size=batch_size
+        )
         ids = [r["id"] for r in rows]
     else:
         document = source.read_text(encoding="utf-8")
@@ -51,6 +52,6 @@ def predict_file(predictor: Predictor, source: Path, destination: Path, target: 
         ids = list(range(1, len(results) + 1))
     destination.parent.mkdir(parents=True, exist_ok=True)
     with destination.open("w", encoding="utf-8") as out:
-        for row_id, result in zip(ids, results):
+        for row_id, result in zip(ids, results, strict=True):
             out.write(json.dumps({"id": row_id, **result}, ensure_ascii=False) + "\n")
     return len(results)

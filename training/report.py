@@ -54,8 +54,10 @@ def write_report(output: Path, metrics: dict, run_info: dict, model_config) -> N
     """Write metrics.json, one confusion-matrix PNG per split and the model card README.md."""
     output.mkdir(parents=True, exist_ok=True)
     (output / "metrics.json").write_text(json.dumps({"metrics": metrics, **run_info}, indent=2, ensure_ascii=False))
-    plots = [plot_confusion(output / f"confusion_{name}.png", split, model_config.stance_labels, name)
-             for name, split in metrics.items()]
+    plots = [
+        plot_confusion(output / f"confusion_{name}.png", split, model_config.stance_labels, name)
+        for name, split in metrics.items()
+    ]
     (output / "README.md").write_text(model_card(metrics, run_info, model_config, plots))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -161,7 +160,9 @@ def train(config: TrainConfig) -> tuple[Path, dict]:
     predictor = Predictor(trainer.model.float(), tokenizer)
     model_config = predictor.config
     dev_arrays = split_arrays(predictor, splits["dev"])
-    model_config.frame_thresholds = tune_thresholds(dev_arrays["frames_true"], dev_arrays["frame_probs"], list(FRAME_LABELS))
+    model_config.frame_thresholds = tune_thresholds(
+        dev_arrays["frames_true"], dev_arrays["frame_probs"], list(FRAME_LABELS)
+    )
 
     metrics = {"dev": metrics_from_arrays(dev_arrays, STANCE_LABELS, FRAME_LABELS, model_config.frame_thresholds)}
     for name in sorted(splits):

