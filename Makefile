@@ -46,6 +46,7 @@ mpnet: install
 bench: mpnet
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.speed
+	$(BIN)/python -m bench.service_load
 
 bento: model
 	$(BIN)/bentoml build

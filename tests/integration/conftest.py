@@ -1,0 +1,47 @@
+"""Integration fixtures: the real MiniLM base fine-tuned on a slice of the shipped corpus."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "corpus"
+SLICE_SIZES = {"train": 480, "dev": 120, "test": 200}
+
+
+@pytest.fixture(scope="session")
+def corpus_slice(tmp_path_factory) -> Path:
+    """A seeded random slice of each shipped split, small enough to fine-tune on 2 CPU cores in about a minute."""
+    directory = tmp_path_factory.mktemp("corpus-slice")
+    rng = random.Random(7)
+    for split, size in SLICE_SIZES.items():
+        lines = (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
+        (directory / f"{split}.jsonl").write_text("\n".join(rng.sample(lines, size)) + "\n", encoding="utf-8")
+    return directory
+
+
+@pytest.fixture(scope="session")
+def minilm_model(corpus_slice, tmp_path_factory) -> tuple[Path, dict]:
+    """MiniLM fine-tuned on the slice: (model directory, metrics)."""
+    from training.train import TrainConfig, train
+
+    output = tmp_path_factory.mktemp("minilm-model")
+    return train(
+        TrainConfig(
+            data=str(corpus_slice),
+            base_model="minilm",
+            output=str(output),
+            epochs=4,
+            batch_size=16,
+            learning_rate=1e-4,
+            max_seq_length=96,
+            patience=2,
+        )
+    )
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,176 @@
+"""A real `bentoml serve` process on a free localhost port, serving a trained model from a temporary store."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from model.predictor import Predictor
+from service import launcher
+
+pytestmark = pytest.mark.integration
+LIMITS = {
+    "STANCEFRAME_MAX_SENTENCES": "200",
+    "STANCEFRAME_MAX_SENTENCE_CHARS": "3000",
+    "STANCEFRAME_MAX_DOCUMENT_CHARS": "20000",
+    "STANCEFRAME_MAX_TARGET_CHARS": "120",
+    "STANCEFRAME_MAX_BATCH_SIZE": "32",
+}
+SENTENCES = [
+    "Pyongyang dismissed the reports of arms shipments as fabrications.",
+    "Seoul said the deepening military ties pose a grave threat to the peninsula.",
+    "The delegation arrived in Vladivostok on Tuesday.",
+    "Moscow insisted the talks were routine and not aimed at third countries.",
+    "Escalators at the Pyongyang metro station were repaired last spring.",
+]
+
+
+@pytest.fixture(scope="module")
+def stored_model(minilm_model) -> Path:
+    from model.store import resolve_model_dir, save_to_store
+
+    model_dir, _ = minilm_model
+    save_to_store(model_dir, metadata={"test": True})
+    return resolve_model_dir("stance-framing:latest")
+
+
+@pytest.fixture(scope="module")
+def predictor(stored_model) -> Predictor:
+    return Predictor.from_pretrained(stored_model)
+
+
+@pytest.fixture(scope="module")
+def server(stored_model):
+    with launcher.running(LIMITS) as url:
+        yield url
+
+
+def post(url: str, route: str, payload, timeout: float = 120) -> httpx.Response:
+    if isinstance(payload, (bytes, str)):
+        return httpx.post(
+            f"{url}{route}", content=payload, headers={"content-type": "application/json"}, timeout=timeout
+        )
+    return httpx.post(f"{url}{route}", json=payload, timeout=timeout)
+
+
+def assert_same_predictions(served: list[dict], expected: list[dict]):
+    assert len(served) == len(expected)
+    for got, want in zip(served, expected, strict=True):
+        assert got["text"] == want["text"]
+        assert got["target"] == want["target"]
+        assert got["stance"] == want["stance"]
+        assert got["frames"] == want["frames"]
+        assert got["truncated"] == want["truncated"]
+        assert got["stance_scores"] == pytest.approx(want["stance_scores"], abs=1e-4)
+        assert got["frame_scores"] == pytest.approx(want["frame_scores"], abs=1e-4)
+
+
+def test_classify_matches_the_predictor(server, predictor):
+    response = post(server, "/classify", {"sentences": SENTENCES})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["target"] == predictor.default_target
+    assert [r["id"] for r in body["results"]] == list(range(len(SENTENCES)))
+    assert_same_predictions(body["results"], predictor.predict(SENTENCES))
+
+
+def test_classify_with_a_target(server, predictor):
+    target = "Russia's deployment of tactical nuclear weapons in Belarus"
+    body = post(server, "/classify", {"sentences": SENTENCES, "target": target}).json()
+    assert {r["target"] for r in body["results"]} == {target}
+    assert_same_predictions(body["results"], predictor.predict(SENTENCES, target=target))
+
+
+def test_analyze_returns_sentences_offsets_and_summary(server, predictor):
+    article = "Seoul warns of new threat\n\n" + " ".join(SENTENCES)
+    body = post(server, "/analyze", {"text": article}).json()
+    sentences = body["sentences"]
+    assert [s["text"] for s in sentences] == ["Seoul warns of new threat", *SENTENCES]
+    assert all(article[s["start"] : s["end"]] == s["text"] for s in sentences)
+    assert_same_predictions(sentences, predictor.analyze(article))
+    summary = body["summary"]
+    assert summary["sentences"] == 6
+    assert sum(summary["stance_counts"].values()) == 6
+    for frame, count in summary["frame_counts"].items():
+        assert count == sum(frame in s["frames"] for s in sentences)
+        assert summary["frame_shares"][frame] == pytest.approx(count / 6)
+
+
+def test_input_longer_than_the_encoder_limit_is_truncated_not_refused(server):
+    long_sentence = "The convoy of armoured vehicles moved slowly north along the border road. " * 30
+    body = post(server, "/classify", {"sentences": [long_sentence, SENTENCES[0]]}).json()
+    assert [r["truncated"] for r in body["results"]] == [True, False]
+
+
+@pytest.mark.parametrize(
+    "route, payload, field, words",
+    [
+        ("/classify", {"sentences": []}, ["sentences"], "at least 1"),
+        ("/classify", {"sentences": ["fine", "   "]}, ["sentences", 1], "empty or whitespace"),
+        ("/classify", {"sentences": ["x"] * 201}, ["sentences"], "at most 200"),
+        ("/classify", {"sentences": ["x" * 3001]}, ["sentences", 0], "at most 3000"),
+        ("/classify", {"sentences": "one string"}, ["sentences"], "valid list"),
+        ("/classify", {"sentences": [42]}, ["sentences", 0], "valid string"),
+        ("/classify", {"sentences": ["ok"], "target": "t" * 121}, ["target"], "at most 120"),
+        ("/classify", {"sentences": ["ok"], "target": " "}, ["target"], "empty or whitespace"),
+        ("/classify", {"text": "wrong field"}, ["sentences"], "required"),
+        ("/analyze", {"text": "x" * 20001}, ["text"], "at most 20000"),
+        ("/analyze", {"text": "\n\n"}, ["text"], "empty or whitespace"),
+        ("/analyze", {"text": ["a list"]}, ["text"], "valid string"),
+    ],
+)
+def test_bad_input_gets_a_400_naming_the_field_and_limit(server, route, payload, field, words):
+    response = post(server, route, payload)
+    assert response.status_code == 400
+    body = response.json()
+    assert any(d["loc"] == field and words in d["msg"] for d in body["detail"]), body
+
+
+def test_malformed_json_gets_a_400(server):
+    response = post(server, "/classify", b'{"sentences": ["unterminated')
+    assert response.status_code == 400
+    assert "Invalid JSON" in response.json()["detail"][0]["msg"]
+
+
+def test_bad_requests_do_not_disturb_the_server(server, predictor):
+    for _ in range(5):
+        post(server, "/classify", b"not json")
+        post(server, "/classify", {"sentences": []})
+    body = post(server, "/classify", {"sentences": SENTENCES[:2]}).json()
+    assert_same_predictions(body["results"], predictor.predict(SENTENCES[:2]))
+
+
+def test_one_large_request_is_batched_not_refused(server, predictor):
+    sentences = [f"{SENTENCES[i % 5]} Report {i} followed." for i in range(200)]
+    response = post(server, "/classify", {"sentences": sentences})
+    assert response.status_code == 200
+    assert_same_predictions(response.json()["results"], predictor.predict(sentences))
+
+
+def test_fifty_concurrent_requests_are_all_answered_in_order(server, predictor):
+    requests = [[f"Request {n}, sentence {i}: {SENTENCES[(n + i) % 5]}" for i in range(1 + n % 12)] for n in range(50)]
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        responses = list(pool.map(lambda sentences: post(server, "/classify", {"sentences": sentences}), requests))
+    assert [r.status_code for r in responses] == [200] * 50
+    for sentences, response in zip(requests, responses, strict=True):
+        assert_same_predictions(response.json()["results"], predictor.predict(sentences))
+
+
+def test_health_metrics_and_openapi_stay_available(server):
+    assert httpx.get(f"{server}/livez").status_code == 200
+    assert httpx.get(f"{server}/readyz").status_code == 200
+    metrics = httpx.get(f"{server}/metrics")
+    assert metrics.status_code == 200 and "bentoml_service_request" in metrics.text
+    spec = httpx.get(f"{server}/docs.json").json()
+    assert {"/classify", "/analyze"} <= set(spec["paths"])
+
+
+def test_startup_without_a_model_says_how_to_train_one(stored_model):
+    process = launcher.start(launcher.free_port(), {"STANCEFRAME_MODEL": "no-such-model:latest"})
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode != 0
+    assert "no model 'no-such-model:latest'" in output
+    assert "stanceframe train" in output

@@ -1,0 +1,100 @@
+"""The shipped corpus keeps its own rules (issue: labelled corpus and annotation guidelines)."""
+
+import itertools
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from model.labels import FRAME_LABELS, STANCE_LABELS
+from training.data import load_splits
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
+HARD_CASES = {"negation", "quoted_speech", "hedged", "literal_cue"}
+PHENOMENA = HARD_CASES | {"headline", "off_target"}
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return load_splits(CORPUS)  # raises on unknown labels, missing fields, empty texts
+
+
+@pytest.fixture(scope="module")
+def rows(splits):
+    return [{**row, "split": name} for name, split in splits.items() for row in split]
+
+
+def word_trigrams(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
+def test_has_the_four_splits(splits):
+    assert sorted(splits) == ["dev", "test", "test_unseen", "train"]
+
+
+def test_size_and_targets(rows):
+    assert len(rows) >= 2400
+    assert len({r["target"] for r in rows}) >= 12
+
+
+def test_every_label_is_known(rows):
+    assert {r["stance"] for r in rows} == set(STANCE_LABELS)
+    assert {f for r in rows for f in r["frames"]} == set(FRAME_LABELS)
+    assert {p for r in rows for p in r["phenomena"]} <= PHENOMENA
+
+
+def test_ids_and_texts_are_unique(rows):
+    assert [i for i, n in Counter(r["id"] for r in rows).items() if n > 1] == []
+    normalised = Counter(" ".join(r["text"].lower().split()) for r in rows)
+    assert [t for t, n in normalised.items() if n > 1] == []
+
+
+def test_lengths_are_five_to_sixty_words(rows):
+    assert [r["id"] for r in rows if not 5 <= len(r["text"].split()) <= 60] == []
+
+
+def test_no_near_duplicates(rows):
+    """Two sentences sharing most of their word 3-grams is how templated text shows itself."""
+    grams = [word_trigrams(r["text"]) for r in rows]
+    index = defaultdict(list)
+    for i, g in enumerate(grams):
+        for gram in g:
+            index[gram].append(i)
+    candidates = {pair for ids in index.values() for pair in itertools.combinations(ids, 2)}
+    near = [
+        (rows[a]["id"], rows[b]["id"])
+        for a, b in candidates
+        if len(grams[a] & grams[b]) > 0.5 * min(len(grams[a]), len(grams[b]))
+    ]
+    assert near == []
+
+
+def test_label_balance(rows):
+    total = len(rows)
+    frames = Counter(f for r in rows for f in r["frames"])
+    assert all(frames[f] >= 300 for f in FRAME_LABELS), frames
+    stances = Counter(r["stance"] for r in rows)
+    assert all(stances[s] / total >= 0.20 for s in STANCE_LABELS), stances
+    assert sum(not r["frames"] for r in rows) / total >= 0.30
+    assert sum(bool(set(r["phenomena"]) & HARD_CASES) for r in rows) / total >= 0.15
+    assert sum(len(r["frames"]) >= 2 for r in rows) / total >= 0.10
+
+
+def test_unseen_targets_appear_in_no_other_split(rows):
+    by_split = defaultdict(set)
+    for r in rows:
+        by_split[r["split"]].add(r["target"])
+    unseen = by_split["test_unseen"]
+    assert len(unseen) >= 2
+    assert unseen.isdisjoint(by_split["train"] | by_split["dev"] | by_split["test"])
+
+
+def test_in_target_test_uses_training_targets(rows):
+    train_targets = {r["target"] for r in rows if r["split"] == "train"}
+    assert {r["target"] for r in rows if r["split"] in ("test", "dev")} <= train_targets
+
+
+def test_headlines_and_short_fragments_are_present(rows):
+    assert sum("headline" in r["phenomena"] for r in rows) >= 100
