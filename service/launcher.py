@@ -7,9 +7,11 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -24,13 +26,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Launch `bentoml serve service.service:StanceFraming` with extra environment variables."""
+def start(port: int, env: dict[str, str] | None = None, log: IO[str] | None = None) -> subprocess.Popen:
+    """Launch `bentoml serve service.service:StanceFraming` with extra environment variables.
+
+    Output goes to `log`, a file: a pipe that nobody drains would block the server once full.
+    Without one, output is captured for `communicate()`.
+    """
     return subprocess.Popen(
         [BENTOML, "serve", "service.service:StanceFraming", "--host", "127.0.0.1", "--port", str(port)],
         cwd=REPO,
         env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
+        stdout=log or subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -40,23 +46,29 @@ def start(port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
 def running(env: dict[str, str] | None = None, ready_timeout_s: float = 180) -> Iterator[str]:
     """Serve until the block ends; yields the base URL once /readyz answers 200."""
     port = free_port()
-    process = start(port, env)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + ready_timeout_s
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"bentoml serve exited early:\n{process.stdout.read()}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"bentoml serve was not ready within {ready_timeout_s:.0f} s")
-            time.sleep(1)
-        yield url
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile("w+") as log:
+        process = start(port, env, log)
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            _wait_until_ready(process, url, log, ready_timeout_s)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_until_ready(process: subprocess.Popen, url: str, log: IO[str], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"bentoml serve exited early:\n{log.read()}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"bentoml serve was not ready within {timeout_s:.0f} s")
+        time.sleep(1)

@@ -112,7 +112,7 @@ def test_input_longer_than_the_encoder_limit_is_truncated_not_refused(server):
         ("/classify", {"sentences": ["fine", "   "]}, ["sentences", 1], "empty or whitespace"),
         ("/classify", {"sentences": ["x"] * 201}, ["sentences"], "at most 200"),
         ("/classify", {"sentences": ["x" * 3001]}, ["sentences", 0], "at most 3000"),
-        ("/classify", {"sentences": "one string"}, ["sentences"], "valid list"),
+        ("/classify", {"sentences": "one string"}, ["sentences"], "valid array"),
         ("/classify", {"sentences": [42]}, ["sentences", 0], "valid string"),
         ("/classify", {"sentences": ["ok"], "target": "t" * 121}, ["target"], "at most 120"),
         ("/classify", {"sentences": ["ok"], "target": " "}, ["target"], "empty or whitespace"),
