@@ -174,3 +174,20 @@ def test_startup_without_a_model_says_how_to_train_one(stored_model):
     assert process.returncode != 0
     assert "no model 'no-such-model:latest'" in output
     assert "stanceframe train" in output
+
+
+def test_bentoml_build_packages_the_service_and_model_offline(stored_model):
+    import subprocess
+
+    import bentoml
+
+    result = subprocess.run(
+        [launcher.BENTOML, "build", "--output", "tag"], cwd=launcher.REPO, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    bento = bentoml.bentos.get("stanceframe:latest")
+    bundled = {str(m.tag) for m in bento.info.all_models}
+    assert str(bentoml.models.get("stance-framing:latest").tag) in bundled
+    assert (Path(bento.path) / "src" / "service" / "service.py").exists()
+    requirements = (Path(bento.path) / "env" / "python" / "requirements.txt").read_text()
+    assert "torch==2.13.0" in requirements
