@@ -1,8 +1,9 @@
-"""The HTTP layer: validate, send (sentence, target) pairs through adaptive batching, shape answers.
+"""Two BentoML services: a thin HTTP layer (`StanceFraming`) over a batching model service.
 
-`classify` and `analyze` call the batchable `score` API through BentoML's self-proxy, so
-sentences from concurrent requests share forward passes; each request is cut into chunks
-no larger than the batch size, so a large request is batched too and never refused whole.
+`StanceFraming` validates requests, splits documents and shapes answers; it never loads weights.
+`StanceFrameModel` holds the predictor and exposes one batchable API, `score`, so that
+(sentence, target) pairs from concurrent requests share forward passes. Each request is cut
+into chunks no larger than the batch size, so a large request is batched too and never refused whole.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import bentoml
 
+from model.config import StanceFrameConfig
 from model.store import ModelNotFound, resolve_model_dir
 from service.schemas import SETTINGS, Document, Pair, Sentences, Target
 
@@ -27,33 +29,45 @@ def _bento_model(reference: str):
     return bentoml.models.BentoModel(reference)
 
 
-@bentoml.service(name="stanceframe", **SETTINGS.service_config())
-class StanceFraming:
-    """Stance toward a target and framing labels for news sentences and whole articles."""
+STORED_MODEL = _bento_model(SETTINGS.model)
 
-    stored_model = _bento_model(SETTINGS.model)
+
+def _model_dir() -> Path:
+    return Path(STORED_MODEL.resolve().path) if STORED_MODEL else resolve_model_dir(SETTINGS.model)
+
+
+@bentoml.service(name="stanceframe-model", **SETTINGS.model_service_config())
+class StanceFrameModel:
+    """Runs the predictor; the only process that loads weights (and the one that takes the GPU)."""
+
+    stored_model = STORED_MODEL
 
     def __init__(self):
         from model.predictor import Predictor
 
-        model_dir = Path(self.stored_model.path) if self.stored_model else resolve_model_dir(SETTINGS.model)
-        self.predictor = Predictor.from_pretrained(model_dir)
+        self.predictor = Predictor.from_pretrained(_model_dir())
 
-    @bentoml.api(
-        batchable=True,
-        max_batch_size=SETTINGS.max_batch_size if SETTINGS.batching else 1,
-        max_latency_ms=SETTINGS.max_latency_ms,
-    )
+    @bentoml.api(**SETTINGS.batching_options())
     def score(self, pairs: list[Pair]) -> list[dict]:
         """Label (sentence, target) pairs; the unit adaptive batching merges across requests."""
         return self.predictor.predict(
             [pair.text for pair in pairs], targets=[pair.target for pair in pairs], batch_size=SETTINGS.max_batch_size
         )
 
+
+@bentoml.service(name="stanceframe", **SETTINGS.api_service_config())
+class StanceFraming:
+    """Stance toward a target and framing labels for news sentences and whole articles."""
+
+    model = bentoml.depends(StanceFrameModel)
+
+    def __init__(self):
+        self.config = StanceFrameConfig.from_pretrained(_model_dir())
+
     @bentoml.api
     async def classify(self, sentences: Sentences, target: Target | None = None) -> dict:
         """Label each sentence; results come back in input order with their index as `id`."""
-        target = target or self.predictor.default_target
+        target = target or self.config.default_target
         results = await self._score_all(sentences, target)
         return {"target": target, "results": [{"id": i, **r} for i, r in enumerate(results)]}
 
@@ -62,22 +76,22 @@ class StanceFraming:
         """Split an article into sentences, label each with offsets, and summarise the article."""
         from model.documents import split_sentences
 
-        target = target or self.predictor.default_target
+        target = target or self.config.default_target
         spans = split_sentences(text)
         results = await self._score_all([span.text for span in spans], target)
         sentences = [
             {"id": i, **result, "start": span.start, "end": span.end}
             for i, (span, result) in enumerate(zip(spans, results, strict=True))
         ]
-        return {"target": target, "sentences": sentences, "summary": summarise(sentences, self.predictor.config)}
+        return {"target": target, "sentences": sentences, "summary": summarise(sentences, self.config)}
 
     async def _score_all(self, sentences: list[str], target: str) -> list[dict]:
-        chunk = SETTINGS.max_batch_size if SETTINGS.batching else 1
+        chunk = SETTINGS.max_batch_size
         pieces = [
             [{"text": text, "target": target} for text in sentences[start : start + chunk]]
             for start in range(0, len(sentences), chunk)
         ]
-        scored = await asyncio.gather(*(self.to_async.score(pairs=piece) for piece in pieces))
+        scored = await asyncio.gather(*(self.model.to_async.score(pairs=piece) for piece in pieces))
         return [result for piece in scored for result in piece]
 
 

@@ -73,13 +73,19 @@ class Settings:
             timeout_s=_int("STANCEFRAME_TIMEOUT_S", 300),
         )
 
-    def service_config(self) -> dict:
-        """The `@bentoml.service` options these settings imply."""
-        config = {
-            "workers": self.workers,
-            "threads": self.threads,
-            "traffic": {"timeout": self.timeout_s},
-        }
+    def batching_options(self) -> dict:
+        """`@bentoml.api` options of the inner scoring API: adaptive batching, or none."""
+        if not self.batching:
+            return {"batchable": False}
+        return {"batchable": True, "max_batch_size": self.max_batch_size, "max_latency_ms": self.max_latency_ms}
+
+    def model_service_config(self) -> dict:
+        """`@bentoml.service` options of the model service: workers, threads, GPUs, timeout."""
+        config = {"workers": self.workers, "threads": self.threads, "traffic": {"timeout": self.timeout_s}}
         if self.gpus:
             config["resources"] = {"gpu": self.gpus}
         return config
+
+    def api_service_config(self) -> dict:
+        """`@bentoml.service` options of the HTTP layer: one light worker is enough for validation."""
+        return {"workers": 1, "traffic": {"timeout": self.timeout_s}}
