@@ -79,6 +79,8 @@ def test_label_balance(rows):
     assert all(stances[s] / total >= 0.20 for s in STANCE_LABELS), stances
     assert sum(not r["frames"] for r in rows) / total >= 0.30
     assert sum(bool(set(r["phenomena"]) & HARD_CASES) for r in rows) / total >= 0.15
+    kinds = Counter(p for r in rows for p in r["phenomena"])
+    assert all(kinds[kind] >= 50 for kind in HARD_CASES), kinds
     assert sum(len(r["frames"]) >= 2 for r in rows) / total >= 0.10
 
 
