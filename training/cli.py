@@ -60,12 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_train(args: argparse.Namespace) -> int:
     from model.store import save_to_store
-    from training.data import data_hash
     from training.train import TrainConfig, train
 
     values = {spec.name: getattr(args, spec.name) for spec in dataclasses.fields(TrainConfig)}
     config = TrainConfig(**values)
     output, metrics = train(config)
+    run_record = json.loads((output / "metrics.json").read_text())
     print(f"model saved to {output}")
     print_metrics(metrics)
     if not args.no_store:
@@ -78,7 +78,7 @@ def run_train(args: argparse.Namespace) -> int:
         }
         tag = save_to_store(
             output,
-            metadata={"metrics": summary, "data_sha256": data_hash(config.data), "base_model": config.base_model},
+            metadata={"metrics": summary, "data_sha256": run_record["data_sha256"], "base_model": config.base_model},
         )
         print(f"added to the BentoML store as {tag}")
     return 0

@@ -113,6 +113,7 @@ def dev_score(prediction: EvalPrediction) -> dict[str, float]:
 def train(config: TrainConfig) -> tuple[Path, dict]:
     """Train, tune frame thresholds on dev, evaluate every test split and save; return (dir, metrics)."""
     set_seed(config.seed)
+    data_sha256 = data_hash(config.data)  # of the data as loaded, before hours of training
     splits = with_dev_split(load_splits(config.data), config.dev_fraction, config.seed)
     encoder_path = resolve_encoder(config.base_model)
     tokenizer = AutoTokenizer.from_pretrained(encoder_path)
@@ -174,7 +175,7 @@ def train(config: TrainConfig) -> tuple[Path, dict]:
     tokenizer.save_pretrained(output)
     run_info = {
         "config": asdict(config),
-        "data_sha256": data_hash(config.data),
+        "data_sha256": data_sha256,
         "split_sizes": {name: len(split) for name, split in splits.items()},
         "epochs_run": float(trainer.state.epoch or 0),
         "best_dev_score": trainer.state.best_metric,
