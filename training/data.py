@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import datasets
@@ -51,7 +52,8 @@ def load_file(path: Path) -> datasets.Dataset:
     if path.suffix not in FORMATS:
         raise DataError(path, "-", f"unsupported file type {path.suffix!r}; use one of {sorted(FORMATS)}")
     if path.suffix in (".jsonl", ".json"):
-        _check_json_lines(path)
+        for _ in json_objects(path):  # locate syntax errors by line before `datasets` parses the file
+            pass
     try:
         dataset = datasets.load_dataset(FORMATS[path.suffix], data_files=str(path), split="train")
     except Exception as error:  # datasets wraps parser errors in several types
@@ -105,7 +107,8 @@ def _parse_frames(value, path: Path, position: str) -> list[str]:
     raise DataError(path, position, f"frames must be a list of labels, got {type(value).__name__}")
 
 
-def _check_json_lines(path: Path) -> None:
+def json_objects(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for each non-blank line of a JSONL file; DataError at the first bad line."""
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
@@ -116,6 +119,7 @@ def _check_json_lines(path: Path) -> None:
                 raise DataError(path, f"line {number}", f"invalid JSON: {error.msg}") from None
             if not isinstance(value, dict):
                 raise DataError(path, f"line {number}", "each line must be a JSON object")
+            yield number, value
 
 
 def _row_positions(path: Path, count: int) -> list[str]:

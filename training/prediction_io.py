@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from model.predictor import Predictor
-from training.data import DataError
+from training.data import DataError, json_objects
 
 JSONL_SUFFIXES = {".jsonl", ".json"}
 
@@ -14,23 +14,14 @@ JSONL_SUFFIXES = {".jsonl", ".json"}
 def read_rows(path: Path) -> list[dict]:
     """JSONL rows with a non-empty `text`; ids default to the line number."""
     rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataError(path, f"line {number}", f"invalid JSON: {error.msg}") from None
-            if not isinstance(row, dict):
-                raise DataError(path, f"line {number}", "each line must be a JSON object")
-            text = row.get("text")
-            if not isinstance(text, str) or not text.strip():
-                raise DataError(path, f"line {number}", "missing or empty `text`")
-            target = row.get("target")
-            if target is not None and (not isinstance(target, str) or not target.strip()):
-                raise DataError(path, f"line {number}", "`target` must be a non-empty string when given")
-            rows.append({"id": row.get("id", number), "text": text, "target": target})
+    for number, row in json_objects(path):
+        text = row.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(path, f"line {number}", "missing or empty `text`")
+        target = row.get("target")
+        if target is not None and (not isinstance(target, str) or not target.strip()):
+            raise DataError(path, f"line {number}", "`target` must be a non-empty string when given")
+        rows.append({"id": row.get("id", number), "text": text, "target": target})
     if not rows:
         raise DataError(path, "-", "no rows to predict")
     return rows
