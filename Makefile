@@ -26,7 +26,7 @@ model: install
 		echo "Using stance-framing:latest from the BentoML store."; \
 	else \
 		echo "No stance-framing model in the BentoML store yet: training the default model from data/corpus."; \
-		echo "This takes about 6 minutes on 2 CPU cores (under a minute on a GPU); the bar below shows progress."; \
+		echo "This takes about 12 minutes on 2 CPU cores; the bar below shows progress."; \
 		$(BIN)/stanceframe train; \
 	fi
 
