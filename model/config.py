@@ -45,3 +45,7 @@ class StanceFrameConfig(PretrainedConfig):
         """Rebuild the base encoder's own config object."""
         settings = dict(self.encoder)
         return AutoConfig.for_model(settings.pop("model_type"), **settings)
+
+
+# Lets `AutoConfig` (and so `AutoTokenizer`, which reads the config) recognise a saved stanceframe model.
+AutoConfig.register(StanceFrameConfig.model_type, StanceFrameConfig)
