@@ -57,7 +57,7 @@ def baseline_scores(splits) -> dict:
 def markdown(results: dict) -> str:
     header = "| system | split | stance macro-F1 | " + " | ".join(f"{s} F1" for s in STANCE_LABELS)
     header += " | frames macro-F1 | " + " | ".join(f"{f} F1" for f in FRAME_LABELS) + " |"
-    lines = [header, "|" + "---|" * (3 + len(STANCE_LABELS) + len(FRAME_LABELS))]
+    lines = [header, "|" + "---|" * (4 + len(STANCE_LABELS) + len(FRAME_LABELS))]
     for system, by_split in results.items():
         for split, m in by_split.items():
             stance = " | ".join(f"{m['stance']['per_label'][s]['f1']:.3f}" for s in STANCE_LABELS)
