@@ -13,12 +13,10 @@ import json
 import time
 from pathlib import Path
 
-import torch
-
 from bench.baselines import BASELINES, as_arrays
 from bench.speed import machine
 from model.labels import FRAME_LABELS, STANCE_LABELS
-from model.predictor import Predictor
+from model.predictor import Predictor, pick_device
 from training.data import load_splits
 from training.evaluation import evaluate_split
 from training.metrics import frame_metrics, stance_metrics
@@ -88,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     results.update(baseline_scores(splits))
     RESULTS.mkdir(exist_ok=True)
     record = {
-        "machine": machine("cuda" if torch.cuda.is_available() else "cpu"),
+        "machine": machine(pick_device().type),
         "seconds": round(time.time() - started, 1),
         "results": results,
     }

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import torch
 
+from model.predictor import Predictor, pick_device
+
 RESULTS = Path(__file__).parent / "results"
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 BATCH_SIZES = (1, 8, 32, 128)
@@ -36,8 +38,6 @@ def news_sentences(count: int) -> list[str]:
 
 def measure(mode: str, model_dir: str, count: int, batch_size: int, device: str) -> dict:
     """Sentences per second for one mode, after a warm-up, in this process."""
-    from model.predictor import Predictor
-
     sentences = news_sentences(count)
     predictor = Predictor.from_pretrained(model_dir, device=torch.device(device))
     if mode == "predictor":
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="stance-framing:latest", help="model directory or BentoML tag")
     parser.add_argument("--sentences", type=int, default=512, help="sentences per measurement")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--device", default=pick_device().type)
     parser.add_argument("--one", nargs=2, metavar=("MODE", "BATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
