@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,6 +12,9 @@ from transformers import AutoTokenizer
 
 from model.documents import split_sentences
 from model.modeling import StanceFrameModel
+from model.precision import DTYPES, resolve_precision
+
+logger = logging.getLogger(__name__)
 
 
 def pick_device() -> torch.device:
@@ -20,18 +25,29 @@ def pick_device() -> torch.device:
 class Predictor:
     """Labels sentences with stance toward a target and with frames, in input order."""
 
-    def __init__(self, model: StanceFrameModel, tokenizer, device: torch.device | None = None):
+    def __init__(self, model: StanceFrameModel, tokenizer, device: torch.device | None = None, precision: str = "auto"):
+        """``precision`` is ``auto``, ``fp32``, ``bf16`` or ``fp16`` (see `model.precision`)."""
         self.device = device or pick_device()
+        self.precision = resolve_precision(precision, self.device)
         self.model = model.to(self.device).eval()
         if self.device.type == "cuda":
-            self.model.half()
+            self.model.to(DTYPES[self.precision])
         self.tokenizer = tokenizer
         self.config = model.config
+        logger.info("predictor on %s at %s", self.device, self.precision)
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: torch.device | None = None) -> Predictor:
+    def from_pretrained(
+        cls, path: str | Path, device: torch.device | None = None, precision: str = "auto"
+    ) -> Predictor:
         """Load a saved model directory (weights, config and tokenizer)."""
-        return cls(StanceFrameModel.from_pretrained(path), AutoTokenizer.from_pretrained(path), device)
+        return cls(StanceFrameModel.from_pretrained(path), AutoTokenizer.from_pretrained(path), device, precision)
+
+    def _autocast(self):
+        # On a CPU the weights stay fp32 and autocast runs the matmuls in bf16/fp16: labels stay stable.
+        if self.device.type == "cpu" and self.precision != "fp32":
+            return torch.autocast("cpu", dtype=DTYPES[self.precision])
+        return contextlib.nullcontext()
 
     @property
     def default_target(self) -> str:
@@ -95,7 +111,8 @@ class Predictor:
             max_length=self.config.max_seq_length,
             return_tensors="pt",
         ).to(self.device)
-        output = self.model(**encoded)
+        with self._autocast():
+            output = self.model(**encoded)
         stance = output.stance_logits.float().softmax(dim=-1).cpu().tolist()
         frames = output.frame_logits.float().sigmoid().cpu().tolist()
         return list(zip(stance, frames, strict=True))

@@ -45,7 +45,12 @@ class StanceFrameModel:
     def __init__(self):
         from model.predictor import Predictor
 
-        self.predictor = Predictor.from_pretrained(_model_dir())
+        self.predictor = Predictor.from_pretrained(_model_dir(), precision=SETTINGS.precision)
+
+    @bentoml.api
+    def runtime(self) -> dict:
+        """Where and at which precision the model runs."""
+        return {"device": str(self.predictor.device), "precision": self.predictor.precision}
 
     @bentoml.api(**SETTINGS.batching_options())
     def score(self, pairs: list[Pair]) -> list[dict]:
@@ -63,6 +68,22 @@ class StanceFraming:
 
     def __init__(self):
         self.config = StanceFrameConfig.from_pretrained(_model_dir())
+
+    @bentoml.api(route="/info")
+    async def info(self) -> dict:
+        """The served model: tag, base encoder, labels, thresholds, default target, precision and limits."""
+        config = self.config
+        return {
+            "model": str(STORED_MODEL.tag) if STORED_MODEL else str(_model_dir()),
+            "base_model": config.base_model,
+            "stance_labels": config.stance_labels,
+            "frame_labels": config.frame_labels,
+            "frame_thresholds": config.frame_thresholds,
+            "default_target": config.default_target,
+            "max_seq_length": config.max_seq_length,
+            **await self.model.to_async.runtime(),
+            "limits": SETTINGS.limits(),
+        }
 
     @bentoml.api
     async def classify(self, sentences: Sentences, target: Target | None = None) -> dict:

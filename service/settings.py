@@ -14,12 +14,15 @@
 | STANCEFRAME_THREADS | 1 | threads per worker running inference |
 | STANCEFRAME_GPUS | 0 on CPU hosts, 1 where CUDA is visible | GPUs requested per worker |
 | STANCEFRAME_TIMEOUT_S | 300 | request timeout |
+| STANCEFRAME_PRECISION | auto | auto, fp32, bf16 or fp16 (see `model.precision`) |
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+
+from model.precision import PRECISION_ENV, PRECISIONS, requested_precision
 
 
 def _int(name: str, default: int, minimum: int = 1) -> int:
@@ -30,6 +33,12 @@ def _int(name: str, default: int, minimum: int = 1) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
     return value
 
 
@@ -55,6 +64,7 @@ class Settings:
     threads: int
     gpus: int
     timeout_s: int
+    precision: str
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -71,7 +81,17 @@ class Settings:
             threads=_int("STANCEFRAME_THREADS", 1),
             gpus=_int("STANCEFRAME_GPUS", int(_cuda_visible()), minimum=0),
             timeout_s=_int("STANCEFRAME_TIMEOUT_S", 300),
+            precision=_choice(PRECISION_ENV, requested_precision(), PRECISIONS),
         )
+
+    def limits(self) -> dict:
+        """The request limits a client must stay within, as reported by `/info`."""
+        return {
+            "max_sentences": self.max_sentences,
+            "max_sentence_chars": self.max_sentence_chars,
+            "max_document_chars": self.max_document_chars,
+            "max_target_chars": self.max_target_chars,
+        }
 
     def batching_options(self) -> dict:
         """`@bentoml.api` options of the inner scoring API: adaptive batching, or none."""

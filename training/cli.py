@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", required=True, help="labelled file or directory of splits")
     evaluate.add_argument("--model", help="saved model directory or BentoML tag (default: stance-framing:latest)")
     evaluate.add_argument("--output", default="metrics.json", help="where to write the metrics (default: %(default)s)")
+    add_precision_flag(evaluate)
     evaluate.set_defaults(handler=run_evaluate)
 
     predict = commands.add_parser("predict", help="label sentences from JSONL, or a plain-text document")
@@ -54,8 +55,21 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", help="saved model directory or BentoML tag (default: stance-framing:latest)")
     predict.add_argument("--target", help="target for rows that name none (default: the model's default target)")
     predict.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass (default: %(default)s)")
+    add_precision_flag(predict)
     predict.set_defaults(handler=run_predict)
     return parser
+
+
+def add_precision_flag(parser: argparse.ArgumentParser) -> None:
+    from model.precision import PRECISIONS, requested_precision
+
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=requested_precision(),
+        help="inference precision; auto picks bf16 where the hardware computes it fast (default: %(default)s, "
+        "from STANCEFRAME_PRECISION)",
+    )
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -92,7 +106,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     data = Path(args.data)
     splits = {data.stem: load_file(data)} if data.is_file() else load_splits(data)
-    predictor = Predictor.from_pretrained(resolve_model_dir(args.model))
+    predictor = Predictor.from_pretrained(resolve_model_dir(args.model), precision=args.precision)
     metrics = {name: evaluate_split(predictor, split) for name, split in splits.items()}
     Path(args.output).write_text(json.dumps(metrics, indent=2))
     print_metrics(metrics)
@@ -105,7 +119,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from model.store import resolve_model_dir
     from training.prediction_io import predict_file
 
-    predictor = Predictor.from_pretrained(resolve_model_dir(args.model))
+    predictor = Predictor.from_pretrained(resolve_model_dir(args.model), precision=args.precision)
     count = predict_file(predictor, Path(args.input), Path(args.output), args.target, args.batch_size)
     print(f"wrote {count} predictions to {args.output}")
     return 0

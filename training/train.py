@@ -23,7 +23,8 @@ from transformers import (
 from model.encoders import DEFAULT_ENCODER, resolve_encoder
 from model.labels import DEFAULT_TARGET, FRAME_LABELS, STANCE_LABELS
 from model.modeling import StanceFrameModel
-from model.predictor import Predictor
+from model.precision import PRECISIONS, resolve_precision
+from model.predictor import Predictor, pick_device
 from training.data import data_hash, load_splits
 from training.evaluation import metrics_from_arrays, split_arrays
 from training.metrics import tune_thresholds
@@ -49,6 +50,9 @@ class TrainConfig:
     seed: int = field(default=13, metadata={"help": "seed for data order, head init and dropout"})
     default_target: str = field(default=DEFAULT_TARGET, metadata={"help": "target used when a request names none"})
     dev_fraction: float = field(default=0.1, metadata={"help": "share of train held out when no dev split exists"})
+    precision: str = field(
+        default="auto", metadata={"help": "auto, fp32, bf16 or fp16: mixed precision for training and evaluation"}
+    )
 
     def __post_init__(self):
         if self.epochs <= 0 and self.max_steps <= 0:
@@ -63,6 +67,8 @@ class TrainConfig:
             raise ValueError("dev_fraction must be in (0, 0.5)")
         if not self.default_target.strip():
             raise ValueError("default_target must not be empty")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {list(PRECISIONS)}")
 
 
 def with_dev_split(splits: DatasetDict, fraction: float, seed: int) -> DatasetDict:
@@ -124,7 +130,11 @@ def train(config: TrainConfig) -> tuple[Path, dict]:
 
     output = Path(config.output)
     checkpoints = tempfile.TemporaryDirectory(prefix="stanceframe-checkpoints-")
-    use_cuda = torch.cuda.is_available()
+    device = pick_device()
+    precision = resolve_precision(config.precision, device)
+    if precision == "fp16" and device.type == "cpu":
+        raise ValueError("fp16 training needs a GPU; on a CPU use bf16, fp32 or auto")
+    logger.info("training on %s at %s", device, precision)
     arguments = TrainingArguments(
         output_dir=checkpoints.name,
         num_train_epochs=config.epochs,
@@ -141,7 +151,8 @@ def train(config: TrainConfig) -> tuple[Path, dict]:
         metric_for_best_model="score",
         label_names=["stance_labels", "frame_labels"],
         logging_strategy="epoch",
-        fp16=use_cuda,
+        fp16=precision == "fp16",
+        bf16=precision == "bf16",
         seed=config.seed,
         report_to="none",
         save_only_model=True,
@@ -158,7 +169,7 @@ def train(config: TrainConfig) -> tuple[Path, dict]:
     with checkpoints:
         trainer.train()
 
-    predictor = Predictor(trainer.model.float(), tokenizer)
+    predictor = Predictor(trainer.model.float(), tokenizer, precision=precision)
     model_config = predictor.config
     dev_arrays = split_arrays(predictor, splits["dev"])
     model_config.frame_thresholds = tune_thresholds(
@@ -176,6 +187,7 @@ def train(config: TrainConfig) -> tuple[Path, dict]:
     run_info = {
         "config": asdict(config),
         "data_sha256": data_sha256,
+        "precision": precision,
         "split_sizes": {name: len(split) for name, split in splits.items()},
         "epochs_run": float(trainer.state.epoch or 0),
         "best_dev_score": trainer.state.best_metric,
