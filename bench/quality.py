@@ -1,9 +1,17 @@
-"""Quality on the shipped test splits: this model (MiniLM and MPNet bases) against three baselines.
+"""Quality on real wire news first, then the shipped test splits and public stance sets, against baselines.
 
-    python -m bench.quality [--models minilm=runs/stance-framing mpnet=runs/bench-mpnet]
+    python -m bench.quality [--models minilm=runs/stance-framing mpnet=runs/bench-mpnet] [--shared ../shared]
 
+Sets, in the order they are reported:
+- `real_news`: `<shared>/real-news/real_news_test.jsonl`, 360 real AG News wire sentences on eight targets
+  that no training split has, labelled by LABELS.md (stance and frames);
+- `test` and `test_unseen`: the shipped corpus's held-out splits;
+- `external/*`: the public human-labelled stance sets in `<shared>/external/` (stance only: they have no
+  frames, and they define stance in their own way, so read them as a rough guide to transfer).
+The third-party sets are read from `../shared` for evaluation only and are never trained or tuned on;
+when they are absent the bench says so and goes on with the rest.
 A model directory that does not exist yet is trained first: default settings, but MPNet for 5 epochs at 5e-5.
-Writes bench/results/quality.json and prints a Markdown table.
+Writes bench/results/quality.json and prints Markdown tables with per-label F1 and counts.
 """
 
 from __future__ import annotations
@@ -13,58 +21,108 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+from datasets import Dataset
+
 from bench.baselines import BASELINES, as_arrays
 from bench.speed import machine
 from model.labels import FRAME_LABELS, STANCE_LABELS
 from model.predictor import Predictor, pick_device
-from training.data import load_splits
+from training.data import json_objects, load_file, load_splits
 from training.evaluation import evaluate_split
 from training.metrics import frame_metrics, stance_metrics
 from training.train import DEFAULT_DATA, TrainConfig, train
 
 RESULTS = Path(__file__).parent / "results"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
 TEST_SPLITS = ("test", "test_unseen")
+EXTERNAL_SETS = ("emergent_test", "fnc1_test", "vast_test")
 # MPNet-base has five times MiniLM's parameters: fewer epochs at a lower rate keep it stable and its CPU run short.
 TRAINING_OVERRIDES = {"mpnet": {"epochs": 5.0, "learning_rate": 5e-5}}
 
 
-def model_scores(base: str, directory: Path, splits) -> dict:
+def evaluation_sets(data: str, shared: Path) -> dict[str, Dataset]:
+    """Every set to score, real news first; absent third-party sets are reported and skipped."""
+    sets = {}
+    real_news = shared / "real-news" / "real_news_test.jsonl"
+    if real_news.exists():
+        sets["real_news"] = load_file(real_news)
+    else:
+        print(f"real news skipped: {real_news} is absent")
+    splits = load_splits(data)
+    sets.update({name: splits[name] for name in TEST_SPLITS})
+    for name in EXTERNAL_SETS:
+        path = shared / "external" / f"{name}.jsonl"
+        if path.exists():
+            rows = [{**row, "frames": None} for _, row in json_objects(path)]
+            sets[f"external/{name.removesuffix('_test')}"] = Dataset.from_list(rows)
+        else:
+            print(f"external/{name} skipped: {path} is absent")
+    return sets
+
+
+def has_frames(split: Dataset) -> bool:
+    return split[0]["frames"] is not None
+
+
+def model_scores(base: str, directory: Path, sets: dict[str, Dataset]) -> dict:
     if not (directory / "config.json").exists():
         print(f"training {base} into {directory} ...", flush=True)
         train(TrainConfig(base_model=base, output=str(directory), **TRAINING_OVERRIDES.get(base, {})))
     predictor = Predictor.from_pretrained(directory)
-    return {name: evaluate_split(predictor, splits[name]) for name in TEST_SPLITS}
-
-
-def baseline_scores(splits) -> dict:
-    train_arrays = as_arrays(splits["train"])
     scores = {}
-    for name, baseline in BASELINES.items():
-        scores[name] = {}
-        for split in TEST_SPLITS:
-            arrays = as_arrays(splits[split])
-            stance, frames = baseline(train_arrays, arrays)
-            scores[name][split] = {
-                "rows": len(arrays["text"]),
-                "stance": stance_metrics(arrays["stance_ids"], stance, list(STANCE_LABELS)),
-                "frames": frame_metrics(arrays["frame_matrix"], frames, list(FRAME_LABELS)),
-            }
+    for name, split in sets.items():
+        if has_frames(split):
+            scores[name] = evaluate_split(predictor, split)
+        else:
+            results = predictor.predict(split["text"], targets=split["target"], batch_size=64)
+            predicted = np.array([STANCE_LABELS.index(r["stance"]) for r in results])
+            scores[name] = stance_only(split, predicted)
     return scores
 
 
-def markdown(results: dict) -> str:
-    header = "| system | split | stance macro-F1 | " + " | ".join(f"{s} F1" for s in STANCE_LABELS)
-    header += " | frames macro-F1 | " + " | ".join(f"{f} F1" for f in FRAME_LABELS) + " |"
-    lines = [header, "|" + "---|" * (4 + len(STANCE_LABELS) + len(FRAME_LABELS))]
-    for system, by_split in results.items():
-        for split, m in by_split.items():
-            stance = " | ".join(f"{m['stance']['per_label'][s]['f1']:.3f}" for s in STANCE_LABELS)
-            frames = " | ".join(f"{m['frames']['per_label'][f]['f1']:.3f}" for f in FRAME_LABELS)
-            lines.append(
-                f"| {system} | {split} | {m['stance']['macro_f1']:.3f} | {stance} "
-                f"| {m['frames']['macro_f1']:.3f} | {frames} |"
-            )
-    return "\n".join(lines)
+def stance_only(split: Dataset, predicted: np.ndarray) -> dict:
+    true = np.array([STANCE_LABELS.index(s) for s in split["stance"]])
+    return {"rows": len(split), "stance": stance_metrics(true, predicted, list(STANCE_LABELS))}
+
+
+def baseline_scores(train_split: Dataset, sets: dict[str, Dataset]) -> dict:
+    train_arrays = as_arrays(train_split)
+    scores = {}
+    for name, baseline in BASELINES.items():
+        scores[name] = {}
+        for set_name, split in sets.items():
+            rows = split if has_frames(split) else split.map(lambda _: {"frames": []})
+            arrays = as_arrays(rows)
+            stance, frames = baseline(train_arrays, arrays)
+            scores[name][set_name] = stance_only(split, stance)
+            if has_frames(split):
+                scores[name][set_name]["frames"] = frame_metrics(arrays["frame_matrix"], frames, list(FRAME_LABELS))
+    return scores
+
+
+def markdown(results: dict, sets: dict[str, Dataset]) -> str:
+    """One table per evaluation set, in report order: macro-F1 and per-label F1, with label counts."""
+    blocks = []
+    for set_name, split in sets.items():
+        counts = {s: split["stance"].count(s) for s in STANCE_LABELS}
+        header = f"**{set_name}** ({len(split)} sentences; " + ", ".join(f"{s} {n}" for s, n in counts.items())
+        columns = ["system", "stance macro-F1", *[f"{s} F1" for s in STANCE_LABELS]]
+        if has_frames(split):
+            frame_counts = {f: sum(f in frames for frames in split["frames"]) for f in FRAME_LABELS}
+            header += "; " + ", ".join(f"{f} {n}" for f, n in frame_counts.items())
+            columns += ["frames macro-F1", *[f"{f} F1" for f in FRAME_LABELS]]
+        lines = [header + ")", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        for system, by_set in results.items():
+            m = by_set[set_name]
+            cells = [system, f"{m['stance']['macro_f1']:.3f}"]
+            cells += [f"{m['stance']['per_label'][s]['f1']:.3f}" for s in STANCE_LABELS]
+            if "frames" in m:
+                cells += [f"{m['frames']['macro_f1']:.3f}"]
+                cells += [f"{m['frames']['per_label'][f]['f1']:.3f}" for f in FRAME_LABELS]
+            lines.append("| " + " | ".join(cells) + " |")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -76,22 +134,26 @@ def main(argv: list[str] | None = None) -> None:
         help="BASE=DIRECTORY pairs (default: %(default)s)",
     )
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="directory of splits (default: shipped corpus)")
+    parser.add_argument("--shared", default=str(SHARED), help="folder with real-news/ and external/ (evaluation only)")
+    parser.add_argument("--no-baselines", action="store_true", help="score only the models")
     args = parser.parse_args(argv)
-    splits = load_splits(args.data)
+    sets = evaluation_sets(args.data, Path(args.shared))
     started = time.time()
     results = {}
     for pair in args.models:
         base, directory = pair.split("=", 1)
-        results[f"stanceframe ({base})"] = model_scores(base, Path(directory), splits)
-    results.update(baseline_scores(splits))
+        results[f"stanceframe ({base})"] = model_scores(base, Path(directory), sets)
+    if not args.no_baselines:
+        results.update(baseline_scores(load_splits(args.data)["train"], sets))
     RESULTS.mkdir(exist_ok=True)
     record = {
         "machine": machine(pick_device().type),
         "seconds": round(time.time() - started, 1),
+        "sets": {name: len(split) for name, split in sets.items()},
         "results": results,
     }
     (RESULTS / "quality.json").write_text(json.dumps(record, indent=2))
-    print(markdown(results))
+    print(markdown(results, sets))
 
 
 if __name__ == "__main__":

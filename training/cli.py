@@ -34,9 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model from labelled data and add it to the BentoML store")
     for spec in dataclasses.fields(TrainConfig):
         flag = "--" + spec.name.replace("_", "-")
-        train.add_argument(
-            flag, type=type(spec.default), default=spec.default, help=f"{spec.metadata['help']} (default: %(default)s)"
-        )
+        help_text = f"{spec.metadata['help']} (default: %(default)s)"
+        if isinstance(spec.default, bool):
+            train.add_argument(flag, action=argparse.BooleanOptionalAction, default=spec.default, help=help_text)
+        else:
+            train.add_argument(flag, type=type(spec.default), default=spec.default, help=help_text)
     train.add_argument("--no-store", action="store_true", help="do not import the model into the BentoML store")
     train.set_defaults(handler=run_train)
 

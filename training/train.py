@@ -50,6 +50,10 @@ class TrainConfig:
     seed: int = field(default=13, metadata={"help": "seed for data order, head init and dropout"})
     default_target: str = field(default=DEFAULT_TARGET, metadata={"help": "target used when a request names none"})
     dev_fraction: float = field(default=0.1, metadata={"help": "share of train held out when no dev split exists"})
+    balance_stances: bool = field(
+        default=False,
+        metadata={"help": "weight stance classes by inverse frequency (off: keep the data's own label mix)"},
+    )
     precision: str = field(
         default="auto", metadata={"help": "auto, fp32, bf16 or fp16: mixed precision for training and evaluation"}
     )
@@ -96,10 +100,10 @@ def encode(split: Dataset, tokenizer, max_seq_length: int) -> Dataset:
     return split.map(batch, batched=True, remove_columns=split.column_names)
 
 
-def loss_weights(split: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inverse-frequency stance weights and sqrt(negative/positive) frame weights from train."""
+def loss_weights(split: Dataset, balance_stances: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stance weights (inverse frequency, or all 1) and sqrt(negative/positive) frame weights from train."""
     counts = np.array([split["stance"].count(label) for label in STANCE_LABELS], dtype=float)
-    stance = counts.sum() / (len(counts) * np.maximum(counts, 1))
+    stance = counts.sum() / (len(counts) * np.maximum(counts, 1)) if balance_stances else np.ones(len(counts))
     positives = np.array([sum(label in frames for frames in split["frames"]) for label in FRAME_LABELS], dtype=float)
     frames = np.sqrt((len(split) - positives) / np.maximum(positives, 1))
     return torch.tensor(stance), torch.tensor(np.maximum(frames, 1.0))
@@ -126,7 +130,7 @@ def train(config: TrainConfig) -> tuple[Path, dict]:
     model = StanceFrameModel.from_encoder(
         encoder_path, config.base_model, default_target=config.default_target, max_seq_length=config.max_seq_length
     )
-    model.set_loss_weights(*loss_weights(splits["train"]))
+    model.set_loss_weights(*loss_weights(splits["train"], config.balance_stances))
 
     output = Path(config.output)
     checkpoints = tempfile.TemporaryDirectory(prefix="stanceframe-checkpoints-")
