@@ -43,14 +43,16 @@ def start(port: int, env: dict[str, str] | None = None, log: IO[str] | None = No
 
 
 @contextlib.contextmanager
-def running(env: dict[str, str] | None = None, ready_timeout_s: float = 180) -> Iterator[str]:
-    """Serve until the block ends; yields the base URL once /readyz answers 200."""
+def running(
+    env: dict[str, str] | None = None, ready_timeout_s: float = 180, log_path: Path | None = None
+) -> Iterator[str]:
+    """Serve until the block ends; yields the base URL once /readyz answers 200. The log goes to `log_path`."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile("w+") as log:
+    with open(log_path, "w+") if log_path else tempfile.TemporaryFile("w+") as log:
         process = start(port, env, log)
         try:
-            _wait_until_ready(process, url, log, ready_timeout_s)
+            wait_until_ready(process, url, log, ready_timeout_s)
             yield url
         finally:
             process.terminate()
@@ -60,7 +62,8 @@ def running(env: dict[str, str] | None = None, ready_timeout_s: float = 180) -> 
                 process.kill()
 
 
-def _wait_until_ready(process: subprocess.Popen, url: str, log: IO[str], timeout_s: float) -> None:
+def wait_until_ready(process: subprocess.Popen, url: str, log: IO[str], timeout_s: float) -> None:
+    """Poll /readyz (2 s per try: it can hang while the model loads) until 200; raise with the log if it dies."""
     deadline = time.monotonic() + timeout_s
     while True:
         if process.poll() is not None:

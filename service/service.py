@@ -4,18 +4,32 @@
 `StanceFrameModel` holds the predictor and exposes one batchable API, `score`, so that
 (sentence, target) pairs from concurrent requests share forward passes. Each request is cut
 into chunks no larger than the batch size, so a large request is batched too and never refused whole.
+
+Why two processes and not one: the HTTP layer outlives the model worker. When the model worker dies
+(out of memory, a killed process) the HTTP layer is still there to answer 503 with Retry-After while
+BentoML restarts the worker, instead of clients seeing dropped connections. A request feeds the model
+at most `STANCEFRAME_CHUNKS_IN_FLIGHT` chunks at a time, so when it fails or its client goes away the
+chunks not yet sent are dropped instead of being scored for nobody.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from pathlib import Path
 
 import bentoml
+from bentoml.exceptions import BentoMLException, ServiceUnavailable
 
 from model.config import StanceFrameConfig
 from model.store import ModelNotFound, resolve_model_dir
+from service.drain import defer_sigterm_until_idle
+from service.gateway import Gateway, install_log_filter
 from service.schemas import SETTINGS, Document, Pair, Sentences, Target
+
+logger = logging.getLogger("bentoml.stanceframe.service")  # through `bentoml serve`'s log handlers
+MODEL_ROUTES = frozenset({"/classify", "/analyze"})
 
 
 def _bento_model(reference: str):
@@ -46,6 +60,8 @@ class StanceFrameModel:
         from model.predictor import Predictor
 
         self.predictor = Predictor.from_pretrained(_model_dir(), precision=SETTINGS.precision)
+        self.last_call = time.monotonic()
+        defer_sigterm_until_idle(lambda: self.last_call, idle_s=5.0)  # longer than splitting a maximal text
 
     @bentoml.api
     def runtime(self) -> dict:
@@ -55,6 +71,7 @@ class StanceFrameModel:
     @bentoml.api(**SETTINGS.batching_options())
     def score(self, pairs: list[Pair]) -> list[dict]:
         """Label (sentence, target) pairs; the unit adaptive batching merges across requests."""
+        self.last_call = time.monotonic()
         return self.predictor.predict(
             [pair.text for pair in pairs], targets=[pair.target for pair in pairs], batch_size=SETTINGS.max_batch_size
         )
@@ -86,34 +103,90 @@ class StanceFraming:
         }
 
     @bentoml.api
-    async def classify(self, sentences: Sentences, target: Target | None = None) -> dict:
+    async def classify(self, ctx: bentoml.Context, sentences: Sentences, target: Target | None = None) -> dict:
         """Label each sentence; results come back in input order with their index as `id`."""
         target = target or self.config.default_target
-        results = await self._score_all(sentences, target)
+        results = await self._score_all(sentences, target, ctx.request)
         return {"target": target, "results": [{"id": i, **r} for i, r in enumerate(results)]}
 
     @bentoml.api
-    async def analyze(self, text: Document, target: Target | None = None) -> dict:
+    async def analyze(self, ctx: bentoml.Context, text: Document, target: Target | None = None) -> dict:
         """Split an article into sentences, label each with offsets, and summarise the article."""
         from model.documents import split_sentences
 
         target = target or self.config.default_target
-        spans = split_sentences(text)
-        results = await self._score_all([span.text for span in spans], target)
+        spans = await asyncio.to_thread(split_sentences, text)  # a 100,000-character text takes a second
+        results = await self._score_all([span.text for span in spans], target, ctx.request)
         sentences = [
             {"id": i, **result, "start": span.start, "end": span.end}
             for i, (span, result) in enumerate(zip(spans, results, strict=True))
         ]
         return {"target": target, "sentences": sentences, "summary": summarise(sentences, self.config)}
 
-    async def _score_all(self, sentences: list[str], target: str) -> list[dict]:
+    async def _score_all(self, sentences: list[str], target: str, request) -> list[dict]:
+        """Score in chunks, a few at a time; stop feeding the model when one fails or the client leaves."""
         chunk = SETTINGS.max_batch_size
         pieces = [
             [{"text": text, "target": target} for text in sentences[start : start + chunk]]
             for start in range(0, len(sentences), chunk)
         ]
-        scored = await asyncio.gather(*(self.model.to_async.score(pairs=piece) for piece in pieces))
+        scored: list[list[dict] | None] = [None] * len(pieces)
+        todo = iter(enumerate(pieces))
+
+        async def feed():
+            for index, piece in todo:
+                if await request.is_disconnected():
+                    raise ClientGone
+                scored[index] = await self._score(piece)
+
+        workers = [asyncio.ensure_future(feed()) for _ in range(min(SETTINGS.chunks_in_flight, len(pieces)))]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException as failure:  # one failed chunk fails the request: stop the other feeders
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            if isinstance(failure, ClientGone):
+                unscored = sum(piece is None for piece in scored)
+                logger.info("client went away; %d of %d chunks left unscored", unscored, len(pieces))
+                raise asyncio.CancelledError from None
+            raise
         return [result for piece in scored for result in piece]
+
+    async def _score(self, piece: list[dict]) -> list[dict]:
+        try:
+            return await self.model.to_async.score(pairs=piece)
+        except BentoMLException as error:
+            if error.error_code.value < 500:
+                raise
+            raise _model_unavailable(error) from error
+        except (OSError, asyncio.TimeoutError) as error:
+            raise _model_unavailable(error) from error
+        except Exception as error:
+            if type(error).__module__.split(".")[0] in ("aiohttp", "httpx", "httpcore"):
+                raise _model_unavailable(error) from error
+            raise
+
+
+class ClientGone(Exception):
+    """The client disconnected while its request was being scored."""
+
+
+def _model_unavailable(error: Exception) -> ServiceUnavailable:
+    logger.warning("model worker unreachable (%s: %s); answering 503", type(error).__name__, error)
+    return ServiceUnavailable("the model worker is restarting; retry shortly")
+
+
+StanceFraming.add_asgi_middleware(
+    Gateway,
+    api_key=SETTINGS.api_key,
+    max_body_bytes=SETTINGS.max_body_bytes,
+    max_concurrency=SETTINGS.max_concurrency,
+    retry_after_s=SETTINGS.retry_after_s,
+    protected=MODEL_ROUTES | {"/info"},
+    admitted=MODEL_ROUTES,
+)
+install_log_filter()
 
 
 def summarise(sentences: list[dict], config) -> dict:

@@ -15,6 +15,11 @@
 | STANCEFRAME_GPUS | 0 on CPU hosts, 1 where CUDA is visible | GPUs requested per worker |
 | STANCEFRAME_TIMEOUT_S | 300 | request timeout |
 | STANCEFRAME_PRECISION | auto | auto, fp32, bf16 or fp16 (see `model.precision`) |
+| STANCEFRAME_API_KEY | unset | when set, model endpoints need `Authorization: Bearer <key>` |
+| STANCEFRAME_MAX_CONCURRENCY | 64 | /classify and /analyze requests in flight; past it, 503 with Retry-After |
+| STANCEFRAME_RETRY_AFTER_S | 2 | the Retry-After a client gets with a 503 |
+| STANCEFRAME_MAX_BODY_BYTES | 4 bytes per allowed character + 64 KiB | larger request bodies get 413 unread |
+| STANCEFRAME_CHUNKS_IN_FLIGHT | 2 | chunks of one request scored at once; the rest wait (dropped if it fails) |
 """
 
 from __future__ import annotations
@@ -65,14 +70,24 @@ class Settings:
     gpus: int
     timeout_s: int
     precision: str
+    api_key: str | None
+    max_concurrency: int
+    retry_after_s: int
+    max_body_bytes: int
+    chunks_in_flight: int
 
     @classmethod
     def from_env(cls) -> Settings:
+        max_sentences = _int("STANCEFRAME_MAX_SENTENCES", 256)
+        max_sentence_chars = _int("STANCEFRAME_MAX_SENTENCE_CHARS", 2000)
+        max_document_chars = _int("STANCEFRAME_MAX_DOCUMENT_CHARS", 100_000)
+        # UTF-8 takes at most 4 bytes a character; JSON escapes and the target fit in the 64 KiB.
+        body_default = 4 * max(max_document_chars, max_sentences * max_sentence_chars) + 65_536
         return cls(
             model=os.environ.get("STANCEFRAME_MODEL", "stance-framing:latest"),
-            max_sentences=_int("STANCEFRAME_MAX_SENTENCES", 256),
-            max_sentence_chars=_int("STANCEFRAME_MAX_SENTENCE_CHARS", 2000),
-            max_document_chars=_int("STANCEFRAME_MAX_DOCUMENT_CHARS", 100_000),
+            max_sentences=max_sentences,
+            max_sentence_chars=max_sentence_chars,
+            max_document_chars=max_document_chars,
             max_target_chars=_int("STANCEFRAME_MAX_TARGET_CHARS", 200),
             max_batch_size=_int("STANCEFRAME_MAX_BATCH_SIZE", 64),
             max_latency_ms=_int("STANCEFRAME_MAX_LATENCY_MS", 60_000),
@@ -82,6 +97,11 @@ class Settings:
             gpus=_int("STANCEFRAME_GPUS", int(_cuda_visible()), minimum=0),
             timeout_s=_int("STANCEFRAME_TIMEOUT_S", 300),
             precision=_choice(PRECISION_ENV, requested_precision(), PRECISIONS),
+            api_key=os.environ.get("STANCEFRAME_API_KEY") or None,
+            max_concurrency=_int("STANCEFRAME_MAX_CONCURRENCY", 64),
+            retry_after_s=_int("STANCEFRAME_RETRY_AFTER_S", 2),
+            max_body_bytes=_int("STANCEFRAME_MAX_BODY_BYTES", body_default),
+            chunks_in_flight=_int("STANCEFRAME_CHUNKS_IN_FLIGHT", 2),
         )
 
     def limits(self) -> dict:
@@ -91,6 +111,8 @@ class Settings:
             "max_sentence_chars": self.max_sentence_chars,
             "max_document_chars": self.max_document_chars,
             "max_target_chars": self.max_target_chars,
+            "max_body_bytes": self.max_body_bytes,
+            "max_concurrency": self.max_concurrency,
         }
 
     def batching_options(self) -> dict:

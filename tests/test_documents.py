@@ -25,3 +25,26 @@ def test_repeated_sentences_get_their_own_offsets():
 
 def test_empty_document_has_no_sentences():
     assert split_sentences(" \n\n ") == []
+
+
+def test_a_long_paragraph_splits_window_by_window_as_it_would_whole(monkeypatch):
+    import model.documents as documents
+
+    paragraph = " ".join(
+        f"Day {i}: the U.S. envoy said the drills near Mt. Paektu were routine; Lt. Gen. Kim agreed." for i in range(60)
+    )
+    whole = split_sentences(paragraph)
+    monkeypatch.setattr(documents, "WINDOW_CHARS", 400)
+    windowed = split_sentences(paragraph)
+    assert windowed == whole
+    assert len(whole) == 60
+
+
+def test_a_sentence_longer_than_the_window_is_cut_not_lost(monkeypatch):
+    import model.documents as documents
+
+    monkeypatch.setattr(documents, "WINDOW_CHARS", 100)
+    document = "word " * 100 + "End here. Next one."
+    spans = split_sentences(document)
+    assert "".join(document[s.start : s.end] for s in spans).replace(" ", "") == document.replace(" ", "")
+    assert all(document[s.start : s.end] == s.text for s in spans)

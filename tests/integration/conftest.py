@@ -45,3 +45,30 @@ def minilm_model(corpus_slice, tmp_path_factory) -> tuple[Path, dict]:
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def stored_model(minilm_model) -> Path:
+    """The MiniLM model imported into the test BentoML store as stance-framing:latest."""
+    from model.store import resolve_model_dir, save_to_store
+
+    model_dir, _ = minilm_model
+    save_to_store(model_dir, metadata={"test": True})
+    return resolve_model_dir("stance-framing:latest")
+
+
+@pytest.fixture(scope="session")
+def predictor(stored_model):
+    from model.predictor import Predictor
+
+    return Predictor.from_pretrained(stored_model)
+
+
+def post(url: str, route: str, payload, timeout: float = 120, headers: dict | None = None):
+    """POST JSON (a dict) or a raw body (bytes or str) to a running service."""
+    import httpx
+
+    headers = {"content-type": "application/json", **(headers or {})}
+    if isinstance(payload, (bytes, str)):
+        return httpx.post(f"{url}{route}", content=payload, headers=headers, timeout=timeout)
+    return httpx.post(f"{url}{route}", json=payload, headers=headers, timeout=timeout)

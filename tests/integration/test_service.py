@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from model.predictor import Predictor
 from service import launcher
+from tests.integration.conftest import post
 
 pytestmark = pytest.mark.integration
 LIMITS = {
@@ -29,31 +29,14 @@ SENTENCES = [
 
 
 @pytest.fixture(scope="module")
-def stored_model(minilm_model) -> Path:
-    from model.store import resolve_model_dir, save_to_store
-
-    model_dir, _ = minilm_model
-    save_to_store(model_dir, metadata={"test": True})
-    return resolve_model_dir("stance-framing:latest")
+def server_log(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("serve") / "bentoml.log"
 
 
 @pytest.fixture(scope="module")
-def predictor(stored_model) -> Predictor:
-    return Predictor.from_pretrained(stored_model)
-
-
-@pytest.fixture(scope="module")
-def server(stored_model):
-    with launcher.running(LIMITS) as url:
+def server(stored_model, server_log):
+    with launcher.running(LIMITS, log_path=server_log) as url:
         yield url
-
-
-def post(url: str, route: str, payload, timeout: float = 120) -> httpx.Response:
-    if isinstance(payload, (bytes, str)):
-        return httpx.post(
-            f"{url}{route}", content=payload, headers={"content-type": "application/json"}, timeout=timeout
-        )
-    return httpx.post(f"{url}{route}", json=payload, timeout=timeout)
 
 
 def assert_same_predictions(served: list[dict], expected: list[dict]):
@@ -125,14 +108,56 @@ def test_input_longer_than_the_encoder_limit_is_truncated_not_refused(server):
 def test_bad_input_gets_a_400_naming_the_field_and_limit(server, route, payload, field, words):
     response = post(server, route, payload)
     assert response.status_code == 400
-    body = response.json()
-    assert any(d["loc"] == field and words in d["msg"] for d in body["detail"]), body
+    error = response.json()["error"]
+    assert error["status"] == 400 and error["type"] == "invalid_request"
+    assert any(d["loc"] == field and words in d["msg"] for d in error["detail"]), error
+    assert words in error["message"]
 
 
 def test_malformed_json_gets_a_400(server):
     response = post(server, "/classify", b'{"sentences": ["unterminated')
     assert response.status_code == 400
-    assert "Invalid JSON" in response.json()["detail"][0]["msg"]
+    assert "Invalid JSON" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "method, route, status, kind",
+    [("GET", "/no-such-route", 404, "not_found"), ("GET", "/classify", 405, "method_not_allowed")],
+)
+def test_unknown_routes_and_wrong_methods_answer_json(server, method, route, status, kind):
+    response = httpx.request(method, f"{server}{route}")
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["error"]["type"] == kind
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(server):
+    body = b'{"text": "' + b"x" * 200_000 + b'"}'
+    response = post(server, "/analyze", body)
+    assert response.status_code == 413
+    assert response.json()["error"]["type"] == "payload_too_large"
+    streamed = httpx.post(f"{server}/analyze", content=iter([body]), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413  # sent without Content-Length: counted while read
+
+
+def test_client_errors_are_one_log_line_without_a_traceback(server, server_log):
+    post(server, "/classify", {"sentences": []})
+    post(server, "/classify", b"not json")
+    log = server_log.read_text()
+    assert "POST /classify -> 400 invalid_request" in log
+    assert "Traceback" not in log
+
+
+def test_info_describes_the_served_model(server, predictor):
+    info = post(server, "/info", {}).json()
+    config = predictor.config
+    assert info["model"].startswith("stance-framing:")
+    assert info["base_model"] == config.base_model
+    assert info["stance_labels"] == config.stance_labels and info["frame_labels"] == config.frame_labels
+    assert info["frame_thresholds"] == config.frame_thresholds
+    assert info["default_target"] == config.default_target
+    assert info["precision"] == predictor.precision
+    assert info["limits"]["max_sentences"] == 200
 
 
 def test_bad_requests_do_not_disturb_the_server(server, predictor):
