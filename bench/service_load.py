@@ -1,10 +1,13 @@
-"""Service throughput and latency at several concurrency levels, adaptive batching on and off.
+"""Service throughput and latency at several concurrency levels, batching on and off, then a soak.
 
-    python -m bench.service_load [--seconds 20] [--concurrency 1 8 32 64]
+    python -m bench.service_load [--seconds 20] [--concurrency 1 8 32 64] [--soak-seconds 300]
 
 Starts `bentoml serve` on a free localhost port (model: STANCEFRAME_MODEL or stance-framing:latest),
 once with batching and once without. Each client sends one-sentence /classify requests back to
-back for the given seconds. Writes bench/results/service.json and prints a Markdown table.
+back for the given seconds. The soak then runs 64 clients for `--soak-seconds` with mixed request
+sizes (1, 8 and 64 sentences) and one 100,000-character /analyze every few seconds, and reports every
+non-200 answer and the resident memory of the service's processes at its start and end.
+Writes bench/results/service.json and prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import psutil
 
 from bench.speed import machine, news_sentences
 from service import launcher
@@ -62,10 +66,77 @@ async def load(url: str, clients: int, seconds: float, sentences: list[str]) -> 
     }
 
 
+def service_rss_mb(url: str) -> float:
+    """Resident memory of the `bentoml serve` process listening on `url` and all its workers."""
+    port_flag = f"--port {url.rsplit(':', 1)[1]}"
+    server = next(p for p in psutil.process_iter(["cmdline"]) if port_flag in " ".join(p.info["cmdline"] or []))
+    return round(sum(p.memory_info().rss for p in [server, *server.children(recursive=True)]) / 2**20, 1)
+
+
+def long_article(characters: int = 100_000) -> str:
+    """A headline and plain numbered sentences, `characters` long: the service's largest legal document."""
+    body = " ".join(f"On day {n} the ministry said the drills near the border were routine." for n in range(2000))
+    return ("Drills continue near the border\n\n" + body)[:characters]
+
+
+async def soak(url: str, clients: int, seconds: float, sentences: list[str], analyze_every_s: float = 5) -> dict:
+    """Mixed /classify sizes from `clients` loops, plus one full-size /analyze every `analyze_every_s`."""
+    statuses: dict[str, int] = {}
+    deadline = time.perf_counter() + seconds
+    sizes = (1, 8, 64)
+    article = long_article()
+
+    def count(label: str):
+        statuses[label] = statuses.get(label, 0) + 1
+
+    async def client(number: int, http: httpx.AsyncClient):
+        i = number
+        while time.perf_counter() < deadline:
+            batch = [sentences[(i + k) % len(sentences)] for k in range(sizes[i % len(sizes)])]
+            i += clients
+            try:
+                response = await http.post(f"{url}/classify", json={"sentences": batch})
+                ok = response.status_code == 200 and [r["text"] for r in response.json()["results"]] == batch
+                count("classify 200" if ok else f"classify {response.status_code}")
+            except httpx.HTTPError as error:
+                count(f"classify {type(error).__name__}")
+
+    async def analyzer(http: httpx.AsyncClient):
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                response = await http.post(f"{url}/analyze", json={"text": article})
+                ok = response.status_code == 200 and all(
+                    article[s["start"] : s["end"]] == s["text"] for s in response.json()["sentences"]
+                )
+                count("analyze 200" if ok else f"analyze {response.status_code}")
+            except httpx.HTTPError as error:
+                count(f"analyze {type(error).__name__}")
+            await asyncio.sleep(max(0.0, analyze_every_s - (time.perf_counter() - started)))
+
+    limits = httpx.Limits(max_connections=clients + 1, max_keepalive_connections=clients + 1)
+    memory_start = service_rss_mb(url)
+    async with httpx.AsyncClient(timeout=300, limits=limits) as http:
+        await asyncio.gather(analyzer(http), *(client(n, http) for n in range(clients)))
+    memory_end = service_rss_mb(url)
+    errors = sum(n for label, n in statuses.items() if not label.endswith(" 200"))
+    return {
+        "clients": clients,
+        "seconds": seconds,
+        "answers": statuses,
+        "errors": errors,
+        "service_rss_mb_start": memory_start,
+        "service_rss_mb_end": memory_end,
+        "rss_growth": round(memory_end / memory_start - 1, 3),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 64])
+    parser.add_argument("--soak-seconds", type=float, default=300, help="0 skips the soak")
+    parser.add_argument("--soak-clients", type=int, default=64)
     args = parser.parse_args(argv)
     sentences = news_sentences(1024)
     results = {}
@@ -76,7 +147,12 @@ def main(argv: list[str] | None = None) -> None:
             for clients in args.concurrency:
                 results[mode].append(asyncio.run(load(url, clients, args.seconds, sentences)))
                 print(mode, results[mode][-1], flush=True)
+            if batching == "1" and args.soak_seconds > 0:
+                soaked = asyncio.run(soak(url, args.soak_clients, args.soak_seconds, sentences))
+                print("soak", soaked, flush=True)
     record = {"machine": machine("cpu"), "seconds_per_level": args.seconds, "results": results}
+    if args.soak_seconds > 0:
+        record["soak"] = soaked
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "service.json").write_text(json.dumps(record, indent=2))
     print(
@@ -89,6 +165,12 @@ def main(argv: list[str] | None = None) -> None:
                 f"| {mode} | {r['clients']} | {r['sentences_per_s']} | {r['p50_ms']} | {r['p95_ms']} "
                 f"| {r['p99_ms']} | {r['failures']} | {r['load_generator_cores']} |"
             )
+    if args.soak_seconds > 0:
+        print(
+            f"soak: {soaked['clients']} clients for {soaked['seconds']:.0f} s: {soaked['answers']}; errors "
+            f"{soaked['errors']}; service RSS {soaked['service_rss_mb_start']} -> {soaked['service_rss_mb_end']} MB "
+            f"({soaked['rss_growth']:+.1%})"
+        )
 
 
 if __name__ == "__main__":
