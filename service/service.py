@@ -15,6 +15,7 @@ import bentoml
 
 from model.config import StanceFrameConfig
 from model.store import ModelNotFound, resolve_model_dir
+from model.summary import summarise
 from service.schemas import SETTINGS, Document, Pair, Sentences, Target
 
 
@@ -114,15 +115,3 @@ class StanceFraming:
         ]
         scored = await asyncio.gather(*(self.model.to_async.score(pairs=piece) for piece in pieces))
         return [result for piece in scored for result in piece]
-
-
-def summarise(sentences: list[dict], config) -> dict:
-    """Count of each stance and frame, and the share of sentences carrying each frame."""
-    total = len(sentences)
-    frame_counts = {label: sum(label in s["frames"] for s in sentences) for label in config.frame_labels}
-    return {
-        "sentences": total,
-        "stance_counts": {label: sum(s["stance"] == label for s in sentences) for label in config.stance_labels},
-        "frame_counts": frame_counts,
-        "frame_shares": {label: (count / total if total else 0.0) for label, count in frame_counts.items()},
-    }
