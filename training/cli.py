@@ -71,6 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--rejects", help="rejects file for --skip-bad-rows (default: OUTPUT's stem + .rejects.jsonl)")
     predict.add_argument("--summary", help="document input: one summary per document here (JSONL, or .parquet)")
     predict.add_argument("--quiet", action="store_true", help="no progress bar")
+    predict.add_argument(
+        "--engine", choices=("local", "ray"), default="local", help="label in this process or on Ray (default: local)"
+    )
+    predict.add_argument("--ray-address", help="Ray cluster to use, e.g. auto (default: start a local Ray instance)")
+    predict.add_argument("--ray-cpus", type=int, help="CPUs of the local Ray instance (default: all of this machine's)")
+    predict.add_argument(
+        "--ray-workers", type=int, help="predictor actors (default: one per GPU, else one per --ray-threads CPUs)"
+    )
+    predict.add_argument(
+        "--ray-threads", type=int, default=1, help="CPUs and torch threads per actor without GPUs (default: 1)"
+    )
     predict.set_defaults(handler=run_predict)
     return parser
 
@@ -147,11 +158,26 @@ def run_predict(args: argparse.Namespace) -> int:
     }
     model_dir = resolve_model_dir(args.model)
     try:
-        from model.predictor import Predictor
-        from training.archive import predict_archive
+        if args.engine == "ray":
+            from training.ray_engine import predict_archive_on_ray
 
-        predictor = Predictor.from_pretrained(model_dir, precision=args.precision)
-        sink = predict_archive(predictor, source, output, **options)
+            sink = predict_archive_on_ray(
+                model_dir,
+                source,
+                output,
+                precision=args.precision,
+                address=args.ray_address,
+                cpus=args.ray_cpus,
+                workers=args.ray_workers,
+                threads=args.ray_threads,
+                **options,
+            )
+        else:
+            from model.predictor import Predictor
+            from training.archive import predict_archive
+
+            predictor = Predictor.from_pretrained(model_dir, precision=args.precision)
+            sink = predict_archive(predictor, source, output, **options)
     except KeyboardInterrupt:
         print(f"interrupted: {output} holds every row labelled so far; add --resume to go on", file=sys.stderr)
         return 130
