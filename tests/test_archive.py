@@ -136,11 +136,11 @@ def test_rows_without_an_id_are_keyed_by_their_line_or_row_number(predict, tmp_p
 
 
 def test_parquet_output_is_a_directory_of_complete_parts(predict, tmp_path, monkeypatch):
-    monkeypatch.setattr(archive, "CHUNK_SENTENCES", 8)
+    monkeypatch.setattr(archive, "CHUNK_BATCHES", 2)  # labelled and written 8 rows at a time
     monkeypatch.setattr(archive_io, "PART_ROWS", 16)
     source = write_rows(tmp_path / "in.jsonl", sentence_rows(40))
     assert predict(source, tmp_path / "out.jsonl", "--quiet") == 0
-    assert predict(source, tmp_path / "out.parquet", "--quiet") == 0
+    assert predict(source, tmp_path / "out.parquet", "--batch-size", "4", "--quiet") == 0
     parts = sorted(path.name for path in (tmp_path / "out.parquet").iterdir())
     assert parts == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
     assert_same(read_output(tmp_path / "out.parquet"), read_output(tmp_path / "out.jsonl"))
@@ -282,15 +282,15 @@ def test_resume_of_documents_finishes_the_document_and_the_summaries_it_stopped_
 
 
 def test_resume_of_parquet_output_writes_the_unfinished_parts_again(predict, tmp_path, monkeypatch):
-    monkeypatch.setattr(archive, "CHUNK_SENTENCES", 8)
+    monkeypatch.setattr(archive, "CHUNK_BATCHES", 2)  # labelled and written 8 rows at a time
     monkeypatch.setattr(archive_io, "PART_ROWS", 16)
     source = write_rows(tmp_path / "in.jsonl", sentence_rows(40))
     whole, resumed = tmp_path / "whole.parquet", tmp_path / "resumed.parquet"
-    assert predict(source, whole, "--quiet") == 0
+    assert predict(source, whole, "--batch-size", "4", "--quiet") == 0
     shutil.copytree(whole, resumed)
     (resumed / "part-00002.parquet").unlink()
     (resumed / "part-00001.parquet").rename(resumed / "part-00001.parquet.tmp")  # the part being written
-    assert predict(source, resumed, "--resume", "--quiet") == 0
+    assert predict(source, resumed, "--batch-size", "4", "--resume", "--quiet") == 0
     assert sorted(path.name for path in resumed.iterdir()) == sorted(path.name for path in whole.iterdir())
     assert_same(read_output(resumed), read_output(whole))
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from training.archive import PREDICTED, InputPlan, Sink, archive_job, expand_documents, predict_units
+from training.archive import CHUNK_BATCHES, PREDICTED, InputPlan, Sink, archive_job, expand_documents, predict_units
 
 try:
     import ray
@@ -30,7 +30,6 @@ from ray.data import DataContext
 from ray.data.block import BlockMetadata
 from ray.data.datasource import Datasource, ReadTask
 
-BATCH_UNITS = 256  # units per Ray block and per actor call: small enough to spread a few hundred rows over actors
 DOCUMENTS_PER_BLOCK = 16  # a block of documents becomes a block of sentences, so documents go fewer to a block
 
 
@@ -98,16 +97,17 @@ def _labelled(plan: InputPlan, batch_size: int, precision: str, workers: int | N
         resources, size = {"num_gpus": 1}, workers or gpus
     else:
         resources, size = {"num_cpus": threads}, workers or max(1, int(ray.cluster_resources()["CPU"] // threads))
+    chunk = CHUNK_BATCHES * batch_size  # units per actor call, as the local engine's predictor calls
     # Reading and splitting take no CPU from the actors' share (they are light next to the model), so
     # their concurrency is capped instead: one reader, and a splitter per actor.
-    dataset = ray.data.read_datasource(_UnitSource(plan), num_cpus=0)
+    dataset = ray.data.read_datasource(_UnitSource(plan, DOCUMENTS_PER_BLOCK if plan.documents else chunk), num_cpus=0)
     if plan.documents:
         splitters = ray.data.TaskPoolStrategy(size=size)
         dataset = dataset.map_batches(_split_documents, batch_format="pyarrow", num_cpus=0, compute=splitters)
     return dataset.map_batches(
         _Labeller,
         fn_constructor_args=(precision, batch_size, threads),
-        batch_size=BATCH_UNITS,
+        batch_size=chunk,
         batch_format="pyarrow",
         compute=ray.data.ActorPoolStrategy(size=size),
         **resources,
@@ -117,8 +117,8 @@ def _labelled(plan: InputPlan, batch_size: int, precision: str, workers: int | N
 class _UnitSource(Datasource):
     """The job's units as blocks of JSON strings, read by one task on the driver's node."""
 
-    def __init__(self, plan: InputPlan):
-        self.plan = plan
+    def __init__(self, plan: InputPlan, block_units: int):
+        self.plan, self.block_units = plan, block_units
 
     @property
     def supports_distributed_reads(self) -> bool:
@@ -128,7 +128,7 @@ class _UnitSource(Datasource):
         return None
 
     def get_read_tasks(self, parallelism: int, per_task_row_limit=None, data_context=None) -> list:
-        plan, size = self.plan, DOCUMENTS_PER_BLOCK if self.plan.documents else BATCH_UNITS
+        plan, size = self.plan, self.block_units
 
         def read() -> Iterator[pa.Table]:
             for units in _batched(plan.units(), size):

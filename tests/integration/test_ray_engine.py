@@ -40,7 +40,8 @@ def test_sentence_rows_and_bad_rows_on_ray_match_the_local_engine(tiny_model_dir
     lines.insert(150, '{"text": ""}')
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    local, on_ray = run_both(tiny_model_dir, source, tmp_path, "--skip-bad-rows")
+    # Batches of 4 make actor calls of 256 sentences, so both actors get some.
+    local, on_ray = run_both(tiny_model_dir, source, tmp_path, "--skip-bad-rows", "--batch-size", "4")
     written = read_jsonl(on_ray / "out.jsonl")
     assert len(written) == 300
     assert_same_labels(written, read_jsonl(local / "out.jsonl"), LABELS)
