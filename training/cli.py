@@ -49,15 +49,41 @@ def build_parser() -> argparse.ArgumentParser:
     add_precision_flag(evaluate)
     evaluate.set_defaults(handler=run_evaluate)
 
-    predict = commands.add_parser("predict", help="label sentences from JSONL, or a plain-text document")
-    predict.add_argument(
-        "--input", required=True, help="JSONL with a `text` field (optional `id`, `target`) or a .txt document"
+    predict = commands.add_parser(
+        "predict",
+        help="label an archive: sentence or document rows (JSONL, CSV, Parquet) or a plain-text document",
+        description="Label every sentence of an input of any size, writing results as they come. Sentence rows "
+        "have `text` (optional `id`, `target`); document rows have `doc_id` and `text` (optional `target`) and "
+        "are split into sentences with offsets; any other file is one plain-text document.",
     )
-    predict.add_argument("--output", required=True, help="JSONL output path, one object per sentence")
+    predict.add_argument("--input", required=True, help="JSONL, CSV or Parquet rows, or a plain-text document")
+    predict.add_argument(
+        "--output", required=True, help="one row per sentence: JSONL, or Parquet (a directory of parts) for .parquet"
+    )
     predict.add_argument("--model", help="saved model directory or BentoML tag (default: stance-framing:latest)")
     predict.add_argument("--target", help="target for rows that name none (default: the model's default target)")
     predict.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass (default: %(default)s)")
     add_precision_flag(predict)
+    predict.add_argument(
+        "--resume", action="store_true", help="keep what an interrupted run wrote and go on from there"
+    )
+    predict.add_argument(
+        "--skip-bad-rows", action="store_true", help="write bad rows to the rejects file with the reason and go on"
+    )
+    predict.add_argument("--rejects", help="rejects file for --skip-bad-rows (default: OUTPUT's stem + .rejects.jsonl)")
+    predict.add_argument("--summary", help="document input: one summary per document here (JSONL, or .parquet)")
+    predict.add_argument("--quiet", action="store_true", help="no progress bar")
+    predict.add_argument(
+        "--engine", choices=("local", "ray"), default="local", help="label in this process or on Ray (default: local)"
+    )
+    predict.add_argument("--ray-address", help="Ray cluster to use, e.g. auto (default: start a local Ray instance)")
+    predict.add_argument("--ray-cpus", type=int, help="CPUs of the local Ray instance (default: all of this machine's)")
+    predict.add_argument(
+        "--ray-workers", type=int, help="predictor actors (default: one per GPU, else one per --ray-threads CPUs)"
+    )
+    predict.add_argument(
+        "--ray-threads", type=int, default=1, help="CPUs and torch threads per actor without GPUs (default: 1)"
+    )
     predict.set_defaults(handler=run_predict)
     return parser
 
@@ -117,13 +143,51 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from model.predictor import Predictor
     from model.store import resolve_model_dir
-    from training.prediction_io import predict_file
+    from training.archive import default_rejects
 
-    predictor = Predictor.from_pretrained(resolve_model_dir(args.model), precision=args.precision)
-    count = predict_file(predictor, Path(args.input), Path(args.output), args.target, args.batch_size)
-    print(f"wrote {count} predictions to {args.output}")
+    source, output = Path(args.input), Path(args.output)
+    if args.rejects and not args.skip_bad_rows:
+        raise ValueError("--rejects goes with --skip-bad-rows")
+    rejects = (Path(args.rejects) if args.rejects else default_rejects(output)) if args.skip_bad_rows else None
+    options = {
+        "target": args.target,
+        "resume": args.resume,
+        "rejects": rejects,
+        "summary": Path(args.summary) if args.summary else None,
+        "quiet": args.quiet,
+        "batch_size": args.batch_size,
+    }
+    model_dir = resolve_model_dir(args.model)
+    try:
+        if args.engine == "ray":
+            from training.ray_engine import predict_archive_on_ray
+
+            sink = predict_archive_on_ray(
+                model_dir,
+                source,
+                output,
+                precision=args.precision,
+                address=args.ray_address,
+                cpus=args.ray_cpus,
+                workers=args.ray_workers,
+                threads=args.ray_threads,
+                **options,
+            )
+        else:
+            from model.predictor import Predictor
+            from training.archive import predict_archive
+
+            predictor = Predictor.from_pretrained(model_dir, precision=args.precision)
+            sink = predict_archive(predictor, source, output, **options)
+    except KeyboardInterrupt:
+        print(f"interrupted: {output} holds every row labelled so far; add --resume to go on", file=sys.stderr)
+        return 130
+    print(f"wrote {sink.written} predictions to {output}")
+    if rejects:
+        print(f"{sink.rejected} bad rows written to {rejects}")
+    if args.summary:
+        print(f"{sink.summarised} document summaries written to {args.summary}")
     return 0
 
 
