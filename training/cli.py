@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", help="saved model directory or BentoML tag (default: stance-framing:latest)")
     predict.add_argument("--target", help="target for rows that name none (default: the model's default target)")
     predict.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass (default: %(default)s)")
+    predict.add_argument(
+        "--explain",
+        action="store_true",
+        help="add `evidence`: the words behind the stance and each predicted frame (one extra pass per word)",
+    )
     add_precision_flag(predict)
     predict.set_defaults(handler=run_predict)
     return parser
@@ -122,7 +127,9 @@ def run_predict(args: argparse.Namespace) -> int:
     from training.prediction_io import predict_file
 
     predictor = Predictor.from_pretrained(resolve_model_dir(args.model), precision=args.precision)
-    count = predict_file(predictor, Path(args.input), Path(args.output), args.target, args.batch_size)
+    count = predict_file(
+        predictor, Path(args.input), Path(args.output), args.target, args.batch_size, explain=args.explain
+    )
     print(f"wrote {count} predictions to {args.output}")
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from model.explain import explain as explain_results
 from model.predictor import Predictor
 from training.data import DataError, json_objects
 
@@ -27,8 +28,13 @@ def read_rows(path: Path) -> list[dict]:
     return rows
 
 
-def predict_file(predictor: Predictor, source: Path, destination: Path, target: str | None, batch_size: int) -> int:
-    """Label every row (JSONL) or every sentence (any other file, read as one document); return the count."""
+def predict_file(
+    predictor: Predictor, source: Path, destination: Path, target: str | None, batch_size: int, explain: bool = False
+) -> int:
+    """Label every row (JSONL) or every sentence (any other file, read as one document); return the count.
+
+    With ``explain``, each result also has the ``evidence`` of `model.explain.explain`.
+    """
     if source.suffix in JSONL_SUFFIXES:
         rows = read_rows(source)
         results = predictor.predict(
@@ -41,6 +47,9 @@ def predict_file(predictor: Predictor, source: Path, destination: Path, target: 
             raise DataError(source, "-", "the document is empty")
         results = predictor.analyze(document, target=target, batch_size=batch_size)
         ids = list(range(1, len(results) + 1))
+    if explain:
+        for result, evidence in zip(results, explain_results(predictor, results, batch_size=batch_size), strict=True):
+            result["evidence"] = evidence
     destination.parent.mkdir(parents=True, exist_ok=True)
     with destination.open("w", encoding="utf-8") as out:
         for row_id, result in zip(ids, results, strict=True):
