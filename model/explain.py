@@ -66,6 +66,13 @@ def explain(predictor: Predictor, results: Sequence[dict], top_k: int = 3, batch
     return evidence
 
 
+def add_evidence(predictor: Predictor, results: list[dict], top_k: int = 3, batch_size: int = 32) -> list[dict]:
+    """Set each result's ``evidence`` (see `explain`) and return the results."""
+    for result, evidence in zip(results, explain(predictor, results, top_k, batch_size), strict=True):
+        result["evidence"] = evidence
+    return results
+
+
 def _top(text: str, words: list[tuple[int, int]], weights: list[float], top_k: int) -> list[dict]:
     ranked = sorted(zip(weights, words, strict=True), key=lambda pair: -pair[0])
     return [

@@ -4,6 +4,7 @@
 `StanceFrameModel` holds the predictor and exposes one batchable API, `score`, so that
 (sentence, target) pairs from concurrent requests share forward passes. Each request is cut
 into chunks no larger than the batch size, so a large request is batched too and never refused whole.
+Requests with `"explain": true` go to its unbatched `explain` API instead.
 """
 
 from __future__ import annotations
@@ -59,6 +60,16 @@ class StanceFrameModel:
             [pair.text for pair in pairs], targets=[pair.target for pair in pairs], batch_size=SETTINGS.max_batch_size
         )
 
+    @bentoml.api
+    def explain(self, pairs: list[Pair]) -> list[dict]:
+        """`score` plus each result's `evidence` (`model.explain`); not batched, so `score` never waits for it."""
+        from model.explain import add_evidence
+
+        results = self.predictor.predict(
+            [pair.text for pair in pairs], targets=[pair.target for pair in pairs], batch_size=SETTINGS.max_batch_size
+        )
+        return add_evidence(self.predictor, results, batch_size=SETTINGS.max_batch_size)
+
 
 @bentoml.service(name="stanceframe", **SETTINGS.api_service_config())
 class StanceFraming:
@@ -86,33 +97,40 @@ class StanceFraming:
         }
 
     @bentoml.api
-    async def classify(self, sentences: Sentences, target: Target | None = None) -> dict:
-        """Label each sentence; results come back in input order with their index as `id`."""
+    async def classify(self, sentences: Sentences, target: Target | None = None, explain: bool = False) -> dict:
+        """Label each sentence; results come back in input order with their index as `id`.
+
+        With `explain`, each result has `evidence`: the words behind its stance and each predicted frame.
+        """
         target = target or self.config.default_target
-        results = await self._score_all(sentences, target)
+        results = await self._score_all(sentences, target, explain)
         return {"target": target, "results": [{"id": i, **r} for i, r in enumerate(results)]}
 
     @bentoml.api
-    async def analyze(self, text: Document, target: Target | None = None) -> dict:
-        """Split an article into sentences, label each with offsets, and summarise the article."""
+    async def analyze(self, text: Document, target: Target | None = None, explain: bool = False) -> dict:
+        """Split an article into sentences, label each with offsets, and summarise the article.
+
+        With `explain`, each sentence has `evidence`, with offsets into the sentence's `text`.
+        """
         from model.documents import split_sentences
 
         target = target or self.config.default_target
         spans = split_sentences(text)
-        results = await self._score_all([span.text for span in spans], target)
+        results = await self._score_all([span.text for span in spans], target, explain)
         sentences = [
             {"id": i, **result, "start": span.start, "end": span.end}
             for i, (span, result) in enumerate(zip(spans, results, strict=True))
         ]
         return {"target": target, "sentences": sentences, "summary": summarise(sentences, self.config)}
 
-    async def _score_all(self, sentences: list[str], target: str) -> list[dict]:
+    async def _score_all(self, sentences: list[str], target: str, explain: bool = False) -> list[dict]:
         chunk = SETTINGS.max_batch_size
+        score = self.model.to_async.explain if explain else self.model.to_async.score
         pieces = [
             [{"text": text, "target": target} for text in sentences[start : start + chunk]]
             for start in range(0, len(sentences), chunk)
         ]
-        scored = await asyncio.gather(*(self.model.to_async.score(pairs=piece) for piece in pieces))
+        scored = await asyncio.gather(*(score(pairs=piece) for piece in pieces))
         return [result for piece in scored for result in piece]
 
 

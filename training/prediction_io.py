@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from model.explain import explain as explain_results
+from model.explain import add_evidence
 from model.predictor import Predictor
 from training.data import DataError, json_objects
 
@@ -33,7 +33,7 @@ def predict_file(
 ) -> int:
     """Label every row (JSONL) or every sentence (any other file, read as one document); return the count.
 
-    With ``explain``, each result also has the ``evidence`` of `model.explain.explain`.
+    With ``explain``, each result also has its ``evidence`` (`model.explain`).
     """
     if source.suffix in JSONL_SUFFIXES:
         rows = read_rows(source)
@@ -48,8 +48,7 @@ def predict_file(
         results = predictor.analyze(document, target=target, batch_size=batch_size)
         ids = list(range(1, len(results) + 1))
     if explain:
-        for result, evidence in zip(results, explain_results(predictor, results, batch_size=batch_size), strict=True):
-            result["evidence"] = evidence
+        add_evidence(predictor, results, batch_size=batch_size)
     destination.parent.mkdir(parents=True, exist_ok=True)
     with destination.open("w", encoding="utf-8") as out:
         for row_id, result in zip(ids, results, strict=True):
