@@ -4,7 +4,8 @@
 `StanceFrameModel` holds the predictor and exposes one batchable API, `score`, so that
 (sentence, target) pairs from concurrent requests share forward passes. Each request is cut
 into chunks no larger than the batch size, so a large request is batched too and never refused whole.
-Requests with `"explain": true` go to its unbatched `explain` API instead.
+Requests with `"explain": true` go to its unbatched `explain` API instead. The analyst's page
+(`service/ui_app.py`) is mounted at `/ui`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import bentoml
 from model.config import StanceFrameConfig
 from model.store import ModelNotFound, resolve_model_dir
 from service.schemas import SETTINGS, Document, Pair, Sentences, Target
+from service.ui_app import ui_app
 
 
 def _bento_model(reference: str):
@@ -71,6 +73,7 @@ class StanceFrameModel:
         return add_evidence(self.predictor, results, batch_size=SETTINGS.max_batch_size)
 
 
+@bentoml.asgi_app(ui_app, path="/ui")
 @bentoml.service(name="stanceframe", **SETTINGS.api_service_config())
 class StanceFraming:
     """Stance toward a target and framing labels for news sentences and whole articles."""

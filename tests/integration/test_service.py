@@ -214,5 +214,6 @@ def test_bentoml_build_packages_the_service_and_model_offline(stored_model):
     bundled = {str(m.tag) for m in bento.info.all_models}
     assert str(bentoml.models.get("stance-framing:latest").tag) in bundled
     assert (Path(bento.path) / "src" / "service" / "service.py").exists()
+    assert (Path(bento.path) / "src" / "service" / "ui" / "index.html").exists()
     requirements = (Path(bento.path) / "env" / "python" / "requirements.txt").read_text()
     assert "torch==2.13.0" in requirements
