@@ -55,6 +55,7 @@ bench: mpnet
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.speed
 	$(BIN)/python -m bench.service_load
+	$(BIN)/python -m bench.evidence
 
 bento: model
 	$(BIN)/bentoml build
