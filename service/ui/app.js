@@ -58,7 +58,7 @@ function describeFailure(status, payload, text) {
     return payload.detail
       .map((problem) => {
         const field = FIELD_NAMES[(problem.loc || [])[0]] || (problem.loc || []).join(" ");
-        return `${field || "The request"}: ${problem.msg}.`;
+        return `${field || "The request"}: ${String(problem.msg).replace(/^Value error, /, "")}.`;
       })
       .join(" ");
   }
@@ -197,7 +197,7 @@ async function showEvidence() {
     try {
       const answer = await call("analyze", { ...state.request, explain: true });
       state.evidence = new Map(answer.sentences.map((s) => [`${s.start}:${s.end}`, s.evidence]));
-      setStatus("Evidence: the words whose deletion lowers the label's probability most; darker is stronger.");
+      setStatus("Evidence: the words whose deletion lowers the label's probability most (darker: more).");
     } catch (error) {
       if (!(error instanceof ServiceError)) throw error;
       showError(error.message);
@@ -330,11 +330,12 @@ function barChart(bars) {
     title.textContent = `${bar.label}: ${bar.text}`;
     const label = svgNode("text", { x: 0, y: y + 17, class: "bar-label" });
     label.textContent = bar.label;
-    const track = svgNode("rect", { x: labelWidth, y: y + 5, width: width - labelWidth - valueWidth, height: 16, class: "track" });
+    const barWidth = width - labelWidth - valueWidth;
+    const track = svgNode("rect", { x: labelWidth, y: y + 5, width: barWidth, height: 16, class: "track" });
     const fill = svgNode("rect", {
       x: labelWidth,
       y: y + 5,
-      width: Math.max(bar.value * (width - labelWidth - valueWidth), 0),
+      width: Math.max(bar.value * barWidth, 0),
       height: 16,
       class: "fill",
     });
