@@ -8,7 +8,7 @@ PORT ?= 3000
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install model serve test lint bench mpnet bento clean
+.PHONY: install model serve browser test lint bench mpnet bento clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,15 @@ model: install
 serve: model
 	$(BIN)/bentoml serve service.service:StanceFraming --port $(PORT)
 
-test: $(RAY)
+# The browser test drives Debian's Chromium with Playwright (never `playwright install`). Install it where
+# that is possible (root with apt-get); anywhere else the browser test skips and says why.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || echo "Could not install chromium: the browser test will be skipped."; \
+	else echo "No /usr/bin/chromium and no root apt-get: the browser test will be skipped."; fi
+
+test: $(RAY) browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: install
@@ -54,6 +62,7 @@ bench: mpnet $(RAY)
 	$(BIN)/python -m bench.speed
 	$(BIN)/python -m bench.service_load
 	$(BIN)/python -m bench.archive
+	$(BIN)/python -m bench.evidence
 
 bento: model
 	$(BIN)/bentoml build

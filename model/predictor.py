@@ -74,20 +74,22 @@ class Predictor:
             for i in range(len(sentences))
         ]
         lengths = self._token_lengths(pair_targets, sentences)
-        order = sorted(range(len(sentences)), key=lengths.__getitem__)
-        results: list[dict | None] = [None] * len(sentences)
-        for begin in range(0, len(order), batch_size):
-            batch = order[begin : begin + batch_size]
-            scores = self._score([pair_targets[i] for i in batch], [sentences[i] for i in batch])
-            for i, (stance_probs, frame_probs) in zip(batch, scores, strict=True):
-                results[i] = self._result(
-                    sentences[i],
-                    pair_targets[i],
-                    stance_probs,
-                    frame_probs,
-                    lengths[i] > self.config.max_seq_length,
-                )
-        return results
+        scores = self._scores_by_length(pair_targets, sentences, lengths, batch_size)
+        return [
+            self._result(text, pair_target, stance_probs, frame_probs, length > self.config.max_seq_length)
+            for text, pair_target, (stance_probs, frame_probs), length in zip(
+                sentences, pair_targets, scores, lengths, strict=True
+            )
+        ]
+
+    def scores(
+        self, targets: Sequence[str], sentences: Sequence[str], batch_size: int = 32
+    ) -> list[tuple[list[float], list[float]]]:
+        """Stance probabilities (softmax) and frame probabilities (sigmoid) of each (target, sentence) pair.
+
+        In the order of the label lists in the model's config, batched by length, in input order.
+        """
+        return self._scores_by_length(targets, sentences, self._token_lengths(targets, sentences), batch_size)
 
     def analyze(self, document: str, target: str | None = None, batch_size: int = 32) -> list[dict]:
         """Split a document into sentences and label each, with ``start``/``end`` offsets."""
@@ -96,6 +98,16 @@ class Predictor:
         for span, result in zip(spans, results, strict=True):
             result["start"], result["end"] = span.start, span.end
         return results
+
+    def _scores_by_length(self, targets, sentences, lengths, batch_size) -> list[tuple[list[float], list[float]]]:
+        order = sorted(range(len(sentences)), key=lengths.__getitem__)
+        scores: list[tuple[list[float], list[float]] | None] = [None] * len(sentences)
+        for begin in range(0, len(order), batch_size):
+            batch = order[begin : begin + batch_size]
+            pairs = self._score([targets[i] for i in batch], [sentences[i] for i in batch])
+            for i, pair_scores in zip(batch, pairs, strict=True):
+                scores[i] = pair_scores
+        return scores
 
     def _token_lengths(self, targets: Sequence[str], sentences: Sequence[str]) -> list[int]:
         encoded = self.tokenizer(list(targets), list(sentences), truncation=False, verbose=False)

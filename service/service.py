@@ -10,6 +10,9 @@ Why two processes and not one: the HTTP layer outlives the model worker. When th
 BentoML restarts the worker, instead of clients seeing dropped connections. A request feeds the model
 at most `STANCEFRAME_CHUNKS_IN_FLIGHT` chunks at a time, so when it fails or its client goes away the
 chunks not yet sent are dropped instead of being scored for nobody.
+
+Requests with `"explain": true` go to its unbatched `explain` API instead. The analyst's page
+(`service/ui_app.py`) is mounted at `/ui`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from model.summary import summarise
 from service.drain import defer_sigterm_until_idle
 from service.gateway import Gateway, install_log_filter
 from service.schemas import SETTINGS, Document, Pair, Sentences, Target
+from service.ui_app import ui_app
 
 logger = logging.getLogger("bentoml.stanceframe.service")  # through `bentoml serve`'s log handlers
 MODEL_ROUTES = frozenset({"/classify", "/analyze"})
@@ -77,7 +81,18 @@ class StanceFrameModel:
             [pair.text for pair in pairs], targets=[pair.target for pair in pairs], batch_size=SETTINGS.max_batch_size
         )
 
+    @bentoml.api
+    def explain(self, pairs: list[Pair]) -> list[dict]:
+        """`score` plus each result's `evidence` (`model.explain`); not batched, so `score` never waits for it."""
+        from model.explain import add_evidence
 
+        results = self.predictor.predict(
+            [pair.text for pair in pairs], targets=[pair.target for pair in pairs], batch_size=SETTINGS.max_batch_size
+        )
+        return add_evidence(self.predictor, results, batch_size=SETTINGS.max_batch_size)
+
+
+@bentoml.asgi_app(ui_app, path="/ui")
 @bentoml.service(name="stanceframe", **SETTINGS.api_service_config())
 class StanceFraming:
     """Stance toward a target and framing labels for news sentences and whole articles."""
@@ -104,27 +119,37 @@ class StanceFraming:
         }
 
     @bentoml.api
-    async def classify(self, ctx: bentoml.Context, sentences: Sentences, target: Target | None = None) -> dict:
-        """Label each sentence; results come back in input order with their index as `id`."""
+    async def classify(
+        self, ctx: bentoml.Context, sentences: Sentences, target: Target | None = None, explain: bool = False
+    ) -> dict:
+        """Label each sentence; results come back in input order with their index as `id`.
+
+        With `explain`, each result has `evidence`: the words behind its stance and each predicted frame.
+        """
         target = target or self.config.default_target
-        results = await self._score_all(sentences, target, ctx.request)
+        results = await self._score_all(sentences, target, ctx.request, explain)
         return {"target": target, "results": [{"id": i, **r} for i, r in enumerate(results)]}
 
     @bentoml.api
-    async def analyze(self, ctx: bentoml.Context, text: Document, target: Target | None = None) -> dict:
-        """Split an article into sentences, label each with offsets, and summarise the article."""
+    async def analyze(
+        self, ctx: bentoml.Context, text: Document, target: Target | None = None, explain: bool = False
+    ) -> dict:
+        """Split an article into sentences, label each with offsets, and summarise the article.
+
+        With `explain`, each sentence has `evidence`, with offsets into the sentence's `text`.
+        """
         from model.documents import split_sentences
 
         target = target or self.config.default_target
         spans = await asyncio.to_thread(split_sentences, text)  # a 100,000-character text takes a second
-        results = await self._score_all([span.text for span in spans], target, ctx.request)
+        results = await self._score_all([span.text for span in spans], target, ctx.request, explain)
         sentences = [
             {"id": i, **result, "start": span.start, "end": span.end}
             for i, (span, result) in enumerate(zip(spans, results, strict=True))
         ]
         return {"target": target, "sentences": sentences, "summary": summarise(sentences, self.config)}
 
-    async def _score_all(self, sentences: list[str], target: str, request) -> list[dict]:
+    async def _score_all(self, sentences: list[str], target: str, request, explain: bool = False) -> list[dict]:
         """Score in chunks, a few at a time; stop feeding the model when one fails or the client leaves."""
         chunk = SETTINGS.max_batch_size
         pieces = [
@@ -138,7 +163,7 @@ class StanceFraming:
             for index, piece in todo:
                 if await request.is_disconnected():
                     raise ClientGone
-                scored[index] = await self._score(piece)
+                scored[index] = await self._score(piece, explain)
 
         workers = [asyncio.ensure_future(feed()) for _ in range(min(SETTINGS.chunks_in_flight, len(pieces)))]
         try:
@@ -154,9 +179,10 @@ class StanceFraming:
             raise
         return [result for piece in scored for result in piece]
 
-    async def _score(self, piece: list[dict]) -> list[dict]:
+    async def _score(self, piece: list[dict], explain: bool) -> list[dict]:
+        score = self.model.to_async.explain if explain else self.model.to_async.score
         try:
-            return await self.model.to_async.score(pairs=piece)
+            return await score(pairs=piece)
         except BentoMLException as error:
             if error.error_code.value < 500:
                 raise

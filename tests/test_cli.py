@@ -89,6 +89,24 @@ def test_predict_document_gives_offsets(stored_model, tmp_path):
     assert all(document[r["start"] : r["end"]] == r["text"] for r in rows)
 
 
+def test_predict_explain_adds_evidence_only_when_asked(stored_model, tmp_path):
+    source = tmp_path / "article.txt"
+    source.write_text("Drills near Taiwan\n\nBeijing said the drills were routine and posed no threat to shipping.")
+    plain, explained = tmp_path / "plain.jsonl", tmp_path / "explained.jsonl"
+    assert main(["predict", "--input", str(source), "--output", str(plain), "--model", str(stored_model)]) == 0
+    command = ["predict", "--input", str(source), "--output", str(explained), "--model", str(stored_model)]
+    assert main([*command, "--explain"]) == 0
+    plain_rows = [json.loads(line) for line in plain.read_text().splitlines()]
+    rows = [json.loads(line) for line in explained.read_text().splitlines()]
+    assert all("evidence" not in r for r in plain_rows)
+    assert [{k: v for k, v in r.items() if k != "evidence"} for r in rows] == plain_rows
+    for row in rows:
+        assert set(row["evidence"]["frames"]) == set(row["frames"])
+        for span in row["evidence"]["stance"]:
+            assert row["text"][span["start"] : span["end"]] == span["text"]
+    assert any(row["evidence"]["stance"] for row in rows)
+
+
 def test_evaluate_prints_and_writes_metrics(stored_model, tmp_path, capsys):
     output = tmp_path / "m.json"
     assert (

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from model.explain import add_evidence
 from model.summary import summarise
 from training.archive_io import count_records, open_rows, read_records, recover_rows, remove_rows
 from training.data import DataError
@@ -143,14 +144,15 @@ def expand_documents(units: Iterable[dict]) -> Iterator[dict]:
         yield {key: unit[key] for key in ("doc_id", "target", "seed", "summarise")} | {"kind": "end"}
 
 
-def predict_units(predictor, units: list[dict], batch_size: int) -> list[dict]:
-    """Label the units that carry a sentence, in order."""
+def predict_units(predictor, units: list[dict], batch_size: int, explain: bool = False) -> list[dict]:
+    """Label the units that carry a sentence, in order; with `explain`, add each result's evidence."""
     todo = [unit for unit in units if unit["kind"] in PREDICTED]
     if not todo:
         return []
-    return predictor.predict(
+    results = predictor.predict(
         [unit["text"] for unit in todo], targets=[unit["target"] for unit in todo], batch_size=batch_size
     )
+    return add_evidence(predictor, results, batch_size=batch_size) if explain else results
 
 
 class Sink:
@@ -299,7 +301,9 @@ def archive_job(
         sink.close()
 
 
-def predict_archive(predictor, source: Path, output: Path, *, batch_size: int = 32, **options) -> Sink:
+def predict_archive(
+    predictor, source: Path, output: Path, *, batch_size: int = 32, explain: bool = False, **options
+) -> Sink:
     """Label an archive in this process (options as for `archive_job`); return the closed sink and its counts."""
     with archive_job(source, output, predictor.config, **options) as (plan, sink):
         pending, sentences = [], 0
@@ -307,7 +311,7 @@ def predict_archive(predictor, source: Path, output: Path, *, batch_size: int = 
             pending.append(unit)
             sentences += unit["kind"] in PREDICTED
             if sentences >= CHUNK_BATCHES * batch_size or (unit["kind"] == "reject" and sink.rejects is None):
-                sink.write(pending, predict_units(predictor, pending, batch_size))
+                sink.write(pending, predict_units(predictor, pending, batch_size, explain))
                 pending, sentences = [], 0
-        sink.write(pending, predict_units(predictor, pending, batch_size))
+        sink.write(pending, predict_units(predictor, pending, batch_size, explain))
     return sink

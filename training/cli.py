@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", help="saved model directory or BentoML tag (default: stance-framing:latest)")
     predict.add_argument("--target", help="target for rows that name none (default: the model's default target)")
     predict.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass (default: %(default)s)")
+    predict.add_argument(
+        "--explain",
+        action="store_true",
+        help="add `evidence`: the words behind the stance and each predicted frame (one extra pass per word)",
+    )
     add_precision_flag(predict)
     predict.add_argument(
         "--resume", action="store_true", help="keep what an interrupted run wrote and go on from there"
@@ -149,6 +154,8 @@ def run_predict(args: argparse.Namespace) -> int:
     source, output = Path(args.input), Path(args.output)
     if args.rejects and not args.skip_bad_rows:
         raise ValueError("--rejects goes with --skip-bad-rows")
+    if args.explain and args.engine == "ray":
+        raise ValueError("--explain runs with the local engine only; drop --engine ray")
     rejects = (Path(args.rejects) if args.rejects else default_rejects(output)) if args.skip_bad_rows else None
     options = {
         "target": args.target,
@@ -179,7 +186,7 @@ def run_predict(args: argparse.Namespace) -> int:
             from training.archive import predict_archive
 
             predictor = Predictor.from_pretrained(model_dir, precision=args.precision)
-            sink = predict_archive(predictor, source, output, **options)
+            sink = predict_archive(predictor, source, output, explain=args.explain, **options)
     except KeyboardInterrupt:
         print(f"interrupted: {output} holds every row labelled so far; add --resume to go on", file=sys.stderr)
         return 130

@@ -82,6 +82,31 @@ def test_analyze_returns_sentences_offsets_and_summary(server, predictor):
         assert summary["frame_shares"][frame] == pytest.approx(count / 6)
 
 
+def test_analyze_with_explain_gives_evidence_that_slices_each_sentence(server, predictor):
+    article = "Seoul warns of new threat\n\n" + " ".join(SENTENCES)
+    plain = post(server, "/analyze", {"text": article}).json()
+    body = post(server, "/analyze", {"text": article, "explain": True}).json()
+    assert [{k: v for k, v in s.items() if k != "evidence"} for s in body["sentences"]] == plain["sentences"]
+    assert body["summary"] == plain["summary"]
+    for sentence in body["sentences"]:
+        evidence = sentence["evidence"]
+        assert set(evidence["frames"]) == set(sentence["frames"])
+        for span in [*evidence["stance"], *(span for spans in evidence["frames"].values() for span in spans)]:
+            assert sentence["text"][span["start"] : span["end"]] == span["text"]
+            assert span["weight"] > 0
+    assert any(s["evidence"]["stance"] for s in body["sentences"])
+    assert any(s["evidence"]["frames"] for s in body["sentences"])
+
+
+def test_classify_with_explain_gives_evidence_and_explain_false_changes_nothing(server):
+    payload = {"sentences": SENTENCES[:2]}
+    before = post(server, "/classify", payload)
+    assert post(server, "/classify", {**payload, "explain": False}).content == before.content
+    assert b"evidence" not in before.content
+    explained = post(server, "/classify", {**payload, "explain": True}).json()
+    assert all(set(r["evidence"]) == {"stance", "frames"} for r in explained["results"])
+
+
 def test_input_longer_than_the_encoder_limit_is_truncated_not_refused(server):
     long_sentence = "The convoy of armoured vehicles moved slowly north along the border road. " * 30
     body = post(server, "/classify", {"sentences": [long_sentence, SENTENCES[0]]}).json()
@@ -214,5 +239,6 @@ def test_bentoml_build_packages_the_service_and_model_offline(stored_model):
     bundled = {str(m.tag) for m in bento.info.all_models}
     assert str(bentoml.models.get("stance-framing:latest").tag) in bundled
     assert (Path(bento.path) / "src" / "service" / "service.py").exists()
+    assert (Path(bento.path) / "src" / "service" / "ui" / "index.html").exists()
     requirements = (Path(bento.path) / "env" / "python" / "requirements.txt").read_text()
     assert "torch==2.13.0" in requirements
