@@ -123,7 +123,15 @@ class Settings:
 
     def model_service_config(self) -> dict:
         """`@bentoml.service` options of the model service: workers, threads, GPUs, timeout."""
-        config = {"workers": self.workers, "threads": self.threads, "traffic": {"timeout": self.timeout_s}}
+        config = {
+            "workers": self.workers,
+            "threads": self.threads,
+            "traffic": {"timeout": self.timeout_s},
+            # BentoML 1.4.39 replaces its client session to a dependency every 100 requests or 300 s and closes
+            # the old one with requests still in flight on it: they fail with "Server disconnected". Over a
+            # local socket nothing needs that refresh, so the session lives as long as the process.
+            "runner_connection": {"max_requests": 2**31 - 1, "max_age": 10.0**9},
+        }
         if self.gpus:
             config["resources"] = {"gpu": self.gpus}
         return config
