@@ -49,13 +49,15 @@ async function call(route, body) {
 }
 
 function describeFailure(status, payload, text) {
+  // Every error from the service is {"error": {"status", "type", "message", "detail"?}}.
+  const error = (payload && payload.error) || {};
   if (status === 401 || status === 403) {
     return $("key").value.trim()
       ? "The service did not accept this API key. Check it and try again."
       : "This service needs an API key: enter it in the API key field and try again.";
   }
-  if (status === 400 && payload && Array.isArray(payload.detail)) {
-    return payload.detail
+  if (status === 400 && Array.isArray(error.detail)) {
+    return error.detail
       .map((problem) => {
         const field = FIELD_NAMES[(problem.loc || [])[0]] || (problem.loc || []).join(" ");
         return `${field || "The request"}: ${String(problem.msg).replace(/^Value error, /, "")}.`;
@@ -64,8 +66,8 @@ function describeFailure(status, payload, text) {
   }
   if (status === 413) return "The article is too large for this service; split it into parts.";
   if (status === 429 || status === 503) return "The service is busy right now; try again in a moment.";
-  const message = (payload && (payload.error || payload.detail || payload.message)) || text || "";
-  const short = String(typeof message === "string" ? message : JSON.stringify(message)).split("\n")[0].slice(0, 200);
+  const message = error.message || text || "";
+  const short = String(message).split("\n")[0].slice(0, 200);
   return `The service could not answer (HTTP ${status})${short ? `: ${short}` : "."}`;
 }
 

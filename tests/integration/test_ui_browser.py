@@ -196,3 +196,23 @@ def test_bad_input_gets_a_readable_message(page):
     message = page.text_content("#error")
     assert message == f"The article: String should have at most {MAX_DOCUMENT_CHARS} characters."
     assert page.locator("#sentences li").count() == 0
+
+
+def test_a_service_with_an_api_key_asks_for_it_and_works_with_it(browser, minilm_model):
+    model_dir, _ = minilm_model
+    with launcher.running({"STANCEFRAME_MODEL": str(model_dir), "STANCEFRAME_API_KEY": "ui-key-42"}) as url:
+        page = browser.new_page()
+        page.goto(f"{url}/ui")
+        page.fill("#text", ARTICLE)
+        page.click("#analyse")
+        page.wait_for_function("document.getElementById('error').textContent !== ''")
+        assert page.text_content("#error") == (
+            "This service needs an API key: enter it in the API key field and try again."
+        )
+        page.fill("#key", "ui-key-42")
+        page.dispatch_event("#key", "change")
+        page.fill("#target", "Russia–North Korea military cooperation")
+        page.click("#analyse")
+        page.wait_for_function("document.querySelectorAll('#sentences li').length > 0")
+        assert page.locator("#sentences li").count() == 8
+        page.close()
