@@ -98,6 +98,8 @@ async def soak(url: str, clients: int, seconds: float, sentences: list[str], ana
                 response = await http.post(f"{url}/classify", json={"sentences": batch})
                 ok = response.status_code == 200 and [r["text"] for r in response.json()["results"]] == batch
                 count("classify 200" if ok else f"classify {response.status_code}")
+                if response.status_code == 503:  # a well-behaved client waits as it is told
+                    await asyncio.sleep(float(response.headers.get("retry-after", 1)))
             except httpx.HTTPError as error:
                 count(f"classify {type(error).__name__}")
 

@@ -16,7 +16,7 @@
 | STANCEFRAME_TIMEOUT_S | 300 | request timeout |
 | STANCEFRAME_PRECISION | auto | auto, fp32, bf16 or fp16 (see `model.precision`) |
 | STANCEFRAME_API_KEY | unset | when set, model endpoints need `Authorization: Bearer <key>` |
-| STANCEFRAME_MAX_CONCURRENCY | 64 | /classify and /analyze requests in flight; past it, 503 with Retry-After |
+| STANCEFRAME_MAX_CONCURRENCY | 128 | /classify and /analyze requests in flight; past it, 503 with Retry-After |
 | STANCEFRAME_RETRY_AFTER_S | 2 | the Retry-After a client gets with a 503 |
 | STANCEFRAME_MAX_BODY_BYTES | 4 bytes per allowed character + 64 KiB | larger request bodies get 413 unread |
 | STANCEFRAME_CHUNKS_IN_FLIGHT | 2 | chunks of one request scored at once; the rest wait (dropped if it fails) |
@@ -98,7 +98,7 @@ class Settings:
             timeout_s=_int("STANCEFRAME_TIMEOUT_S", 300),
             precision=_choice(PRECISION_ENV, requested_precision(), PRECISIONS),
             api_key=os.environ.get("STANCEFRAME_API_KEY") or None,
-            max_concurrency=_int("STANCEFRAME_MAX_CONCURRENCY", 64),
+            max_concurrency=_int("STANCEFRAME_MAX_CONCURRENCY", 128),
             retry_after_s=_int("STANCEFRAME_RETRY_AFTER_S", 2),
             max_body_bytes=_int("STANCEFRAME_MAX_BODY_BYTES", body_default),
             chunks_in_flight=_int("STANCEFRAME_CHUNKS_IN_FLIGHT", 2),
