@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import TINY_DATA
 from training.cli import main
+from training.train import REAL_NEWS
 
 FRAME_FIELDS = {"id", "text", "target", "stance", "stance_scores", "frames", "frame_scores", "truncated"}
 
@@ -47,7 +48,8 @@ def test_train_writes_a_complete_model_directory(stored_model):
     ):
         assert (stored_model / name).exists(), name
     metrics = json.loads((stored_model / "metrics.json").read_text())
-    assert set(metrics["metrics"]) == {"dev", "test"}
+    real_news = {"real_news"} if REAL_NEWS.exists() else set()  # ../shared beside the repository, when present
+    assert set(metrics["metrics"]) == {"dev", "test"} | real_news
     for split in metrics["metrics"].values():
         assert set(split["stance"]["per_label"]) == {"favor", "against", "neutral"}
         assert 0 <= split["frames"]["macro_f1"] <= 1

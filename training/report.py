@@ -36,6 +36,9 @@ Default target (used when a request names none): "{default_target}". Inputs long
 Epochs run: {epochs_run:g} (early stopping on dev mean of stance and frame macro-F1; best {best_dev_score:.3f}).
 
 ## Results
+`real_news`, when present, is 360 real AG News wire sentences on targets no training split has
+(`../shared/real-news`, evaluation only): the figure to read first.
+
 | split | rows | stance macro-F1 | stance accuracy | frames macro-F1 | {frame_columns} |
 |---|---|---|---|---|{frame_rule}
 {result_rows}
@@ -44,7 +47,9 @@ Confusion matrices (rows = true stance): {plots}.
 
 ## Limits
 - Trained on English news-style sentences about security events; other domains and languages are untested.
-- Targets absent from training (`test_unseen`) score lower than seen ones: check the table before relying on it.
+- Real wire news scores far below the synthetic test splits (about half of its stances are wrong for the
+  default model): check the `real_news` row before relying on a label.
+- Targets absent from training (`test_unseen`) may score differently from seen ones: check the table.
 - A sentence is judged alone: context from neighbouring sentences is not used.
 - The shipped corpus was written for this project, not sampled from real outlets; see data/DATASHEET.md.
 """
