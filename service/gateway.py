@@ -183,10 +183,9 @@ def _describe(item) -> str:
 
 
 async def respond(send: Send, status: int, message: str) -> None:
-    """Answer with an error from the gateway itself (through the JSON-error `send`)."""
-    body = json.dumps({"error": {"status": status, "type": ERROR_TYPES.get(status, "error"), "message": message}})
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body.encode()})
+    """Answer with an error from the gateway itself; the JSON-error `send` gives it the one shape."""
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": message.encode()})
 
 
 async def _send_json(send: Send, status: int, error: dict, retry_after_s: int) -> None:
