@@ -13,7 +13,7 @@ from training.data import load_splits
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 HARD_CASES = {"negation", "quoted_speech", "hedged", "literal_cue"}
 PHENOMENA = HARD_CASES | {"headline", "off_target"}
-GENRES = {"wire", "analysis", "statement", "readout", "briefing", "oped"}
+GENRES = {"wire", "analysis", "statement", "readout", "briefing", "oped", "digest"}
 # The targets of ../shared/real-news: kept out of the corpus so that set stays a test of new targets.
 REAL_NEWS_TOPICS = ("iraq", "gaza", "iran", "north korea's nuclear", "darfur", "chechnya", "afghanistan", "pakistan")
 
@@ -128,6 +128,18 @@ def test_news_items_cover_new_conflicts_and_genres(rows, news_items):
     genres = Counter(sentences[0]["genre"] for sentences in news_items.values())
     assert genres["wire"] >= 40 and all(genres[g] >= 10 for g in ("analysis", "briefing", "oped")), genres
     assert len({sentences[0]["year"] // 10 for sentences in news_items.values()}) >= 4  # several decades
+
+
+def test_wire_digests_are_a_headline_and_a_short_lede(news_items):
+    """The wire-feed register: a headline, then one to four sentences; most of them flat reporting."""
+    digests = [sentences for sentences in news_items.values() if sentences[0]["genre"] == "digest"]
+    assert len(digests) >= 150
+    assert len({sentences[0]["target"] for sentences in digests}) >= 20
+    for sentences in digests:
+        assert 2 <= len(sentences) <= 5, sentences[0]["doc_id"]
+        assert "headline" in sentences[0]["phenomena"], sentences[0]["doc_id"]
+    stances = Counter(r["stance"] for sentences in digests for r in sentences)
+    assert stances["neutral"] / sum(stances.values()) >= 0.5, stances
 
 
 def test_news_items_have_the_label_mix_of_real_articles(news_items):
