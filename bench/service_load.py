@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -66,11 +67,26 @@ async def load(url: str, clients: int, seconds: float, sentences: list[str]) -> 
     }
 
 
-def service_rss_mb(url: str) -> float:
-    """Resident memory of the `bentoml serve` process listening on `url` and all its workers."""
+def service_processes(url: str) -> list[psutil.Process]:
+    """The `bentoml serve` process listening on `url` and all its workers."""
     port_flag = f"--port {url.rsplit(':', 1)[1]}"
     server = next(p for p in psutil.process_iter(["cmdline"]) if port_flag in " ".join(p.info["cmdline"] or []))
-    return round(sum(p.memory_info().rss for p in [server, *server.children(recursive=True)]) / 2**20, 1)
+    return [server, *server.children(recursive=True)]
+
+
+def service_rss_mb(url: str) -> float:
+    """Resident memory of the `bentoml serve` process listening on `url` and all its workers."""
+    return round(sum(p.memory_info().rss for p in service_processes(url)) / 2**20, 1)
+
+
+def rss_by_process_mb(url: str) -> dict[str, float]:
+    """Resident memory per process, named by the tail of its command line (which worker it is)."""
+    rss = {}
+    for process in service_processes(url):
+        with contextlib.suppress(psutil.Error):
+            name = " ".join(process.cmdline()[-2:])[-60:] or str(process.pid)
+            rss[f"{process.pid} {name}"] = round(process.memory_info().rss / 2**20, 1)
+    return rss
 
 
 def long_article(characters: int = 100_000) -> str:
@@ -79,8 +95,13 @@ def long_article(characters: int = 100_000) -> str:
     return ("Drills continue near the border\n\n" + body)[:characters]
 
 
-async def soak(url: str, clients: int, seconds: float, sentences: list[str], analyze_every_s: float = 5) -> dict:
-    """Mixed /classify sizes from `clients` loops, plus one full-size /analyze every `analyze_every_s`."""
+async def soak(
+    url: str, clients: int, seconds: float, sentences: list[str], analyze_every_s: float = 5, sample_every_s: float = 15
+) -> dict:
+    """Mixed /classify sizes from `clients` loops, plus one full-size /analyze every `analyze_every_s`.
+
+    The service's resident memory is also sampled every `sample_every_s`, to tell a leak from a warm-up.
+    """
     statuses: dict[str, int] = {}
     deadline = time.perf_counter() + seconds
     sizes = (1, 8, 64)
@@ -116,10 +137,17 @@ async def soak(url: str, clients: int, seconds: float, sentences: list[str], ana
                 count(f"analyze {type(error).__name__}")
             await asyncio.sleep(max(0.0, analyze_every_s - (time.perf_counter() - started)))
 
+    async def sample_memory():
+        started = time.perf_counter()
+        while time.perf_counter() < deadline:
+            samples.append({"s": round(time.perf_counter() - started), "rss_mb": service_rss_mb(url)})
+            await asyncio.sleep(sample_every_s)
+
+    samples: list[dict] = []
     limits = httpx.Limits(max_connections=clients + 1, max_keepalive_connections=clients + 1)
-    memory_start = service_rss_mb(url)
+    memory_start, processes_start = service_rss_mb(url), rss_by_process_mb(url)
     async with httpx.AsyncClient(timeout=300, limits=limits) as http:
-        await asyncio.gather(analyzer(http), *(client(n, http) for n in range(clients)))
+        await asyncio.gather(sample_memory(), analyzer(http), *(client(n, http) for n in range(clients)))
     memory_end = service_rss_mb(url)
     errors = sum(n for label, n in statuses.items() if not label.endswith(" 200"))
     return {
@@ -130,6 +158,9 @@ async def soak(url: str, clients: int, seconds: float, sentences: list[str], ana
         "service_rss_mb_start": memory_start,
         "service_rss_mb_end": memory_end,
         "rss_growth": round(memory_end / memory_start - 1, 3),
+        "rss_mb_by_process_start": processes_start,
+        "rss_mb_by_process_end": rss_by_process_mb(url),
+        "rss_samples": samples,
     }
 
 
@@ -171,7 +202,8 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"soak: {soaked['clients']} clients for {soaked['seconds']:.0f} s: {soaked['answers']}; errors "
             f"{soaked['errors']}; service RSS {soaked['service_rss_mb_start']} -> {soaked['service_rss_mb_end']} MB "
-            f"({soaked['rss_growth']:+.1%})"
+            f"({soaked['rss_growth']:+.1%}); over time: "
+            + ", ".join(f"{sample['s']} s {sample['rss_mb']:.0f} MB" for sample in soaked["rss_samples"])
         )
 
 

@@ -4,6 +4,8 @@
 `StanceFrameModel` holds the predictor and exposes one batchable API, `score`, so that
 (sentence, target) pairs from concurrent requests share forward passes. Each request is cut
 into chunks no larger than the batch size, so a large request is batched too and never refused whole.
+In front of the hop, `service.coalescer` merges the chunks of concurrent requests into shared calls, so
+that the cost of a call between the two services is paid per batch, not per request.
 
 Why two processes and not one: the HTTP layer outlives the model worker. When the model worker dies
 (out of memory, a killed process) the HTTP layer is still there to answer 503 with Retry-After while
@@ -28,6 +30,7 @@ from bentoml.exceptions import BentoMLException, ServiceUnavailable
 from model.config import StanceFrameConfig
 from model.store import ModelNotFound, resolve_model_dir
 from model.summary import summarise
+from service.coalescer import Coalescer
 from service.drain import defer_sigterm_until_idle
 from service.gateway import Gateway, install_log_filter
 from service.schemas import SETTINGS, Document, Pair, Sentences, Target
@@ -101,6 +104,12 @@ class StanceFraming:
 
     def __init__(self):
         self.config = StanceFrameConfig.from_pretrained(_model_dir())
+        # Two calls per model worker: one being scored while the next waits, so no worker idles between calls.
+        self.coalescer = (
+            Coalescer(self._call_model, SETTINGS.max_batch_size, calls_in_flight=2 * SETTINGS.workers)
+            if SETTINGS.batching
+            else None
+        )
 
     @bentoml.api(route="/info")
     async def info(self) -> dict:
@@ -180,6 +189,14 @@ class StanceFraming:
         return [result for piece in scored for result in piece]
 
     async def _score(self, piece: list[dict], explain: bool) -> list[dict]:
+        if explain:
+            return await self._call_model(piece, explain=True)
+        if self.coalescer:
+            return await self.coalescer.score(piece)
+        return await self._call_model(piece)
+
+    async def _call_model(self, piece: list[dict], explain: bool = False) -> list[dict]:
+        """One call to the model service; a dead or restarting model worker becomes 503 Service Unavailable."""
         score = self.model.to_async.explain if explain else self.model.to_async.score
         try:
             return await score(pairs=piece)
