@@ -80,19 +80,18 @@ class StanceFrameModel:
     def score(self, pairs: list[Pair]) -> list[dict]:
         """Label (sentence, target) pairs; the unit adaptive batching merges across requests."""
         self.last_call = time.monotonic()
-        return self.predictor.predict(
-            [pair.text for pair in pairs], targets=[pair.target for pair in pairs], batch_size=SETTINGS.max_batch_size
-        )
+        return self._predict(pairs)
 
     @bentoml.api
     def explain(self, pairs: list[Pair]) -> list[dict]:
         """`score` plus each result's `evidence` (`model.explain`); not batched, so `score` never waits for it."""
         from model.explain import add_evidence
 
-        results = self.predictor.predict(
-            [pair.text for pair in pairs], targets=[pair.target for pair in pairs], batch_size=SETTINGS.max_batch_size
-        )
-        return add_evidence(self.predictor, results, batch_size=SETTINGS.max_batch_size)
+        return add_evidence(self.predictor, self._predict(pairs), batch_size=SETTINGS.max_batch_size)
+
+    def _predict(self, pairs: list[Pair]) -> list[dict]:
+        texts, targets = [pair.text for pair in pairs], [pair.target for pair in pairs]
+        return self.predictor.predict(texts, targets=targets, batch_size=SETTINGS.forward_batch_size)
 
 
 @bentoml.asgi_app(ui_app, path="/ui")

@@ -55,7 +55,7 @@ class TrainConfig:
     )
     head_learning_rate: float | None = field(
         default=None,
-        metadata={"help": "peak learning rate of the two heads (None: the recipe's, else the encoder's)", "type": float},
+        metadata={"help": "peak learning rate of the two heads (None: the recipe's)", "type": float},
     )
     max_seq_length: int = field(default=128, metadata={"help": "tokens per (target, sentence) pair; longer is cut"})
     max_steps: int = field(default=-1, metadata={"help": "stop after this many steps (-1: run the epochs)"})
