@@ -1,6 +1,6 @@
 """Quality on real wire news first, then the shipped test splits and public stance sets, against baselines.
 
-    python -m bench.quality [--models minilm=runs/stance-framing mpnet=runs/bench-mpnet] [--shared ../shared]
+    python -m bench.quality [--models mpnet=runs/stance-framing minilm=runs/bench-minilm] [--shared ../shared]
 
 Sets, in the order they are reported:
 - `real_news`: `<shared>/real-news/real_news_test.jsonl`, 360 real AG News wire sentences on eight targets
@@ -28,10 +28,11 @@ from bench.baselines import BASELINES, as_arrays
 from bench.speed import machine
 from model.labels import FRAME_LABELS, STANCE_LABELS
 from model.predictor import Predictor, pick_device
+from training.config import DEFAULT_DATA, TrainConfig
 from training.data import json_objects, load_file, load_splits
 from training.evaluation import evaluate_split
 from training.metrics import frame_metrics, stance_metrics
-from training.train import DEFAULT_DATA, TrainConfig, train
+from training.train import train
 
 RESULTS = Path(__file__).parent / "results"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--models",
         nargs="*",
-        default=["minilm=runs/stance-framing", "mpnet=runs/bench-mpnet"],
+        default=["mpnet=runs/stance-framing", "minilm=runs/bench-minilm"],
         help="BASE=DIRECTORY pairs (default: %(default)s)",
     )
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="directory of splits (default: shipped corpus)")

@@ -43,7 +43,8 @@ def tiny_encoder_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tiny_encoder_dir, tmp_path_factory) -> Path:
     """A tiny model trained for a few steps on the tiny data, saved with its report."""
-    from training.train import TrainConfig, train
+    from training.config import TrainConfig
+    from training.train import train
 
     output = tmp_path_factory.mktemp("tiny-model")
     train(

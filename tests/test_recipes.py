@@ -3,7 +3,8 @@
 import pytest
 
 from model.modeling import StanceFrameModel
-from training.train import TrainConfig, optimizer
+from training.config import TrainConfig
+from training.train import optimizer
 
 
 def test_minilm_keeps_its_small_model_recipe():

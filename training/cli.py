@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from training.train import TrainConfig
+    from training.config import TrainConfig
 
     parser = argparse.ArgumentParser(prog="stanceframe", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -108,7 +108,8 @@ def add_precision_flag(parser: argparse.ArgumentParser) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     from model.store import save_to_store
-    from training.train import TrainConfig, train
+    from training.config import TrainConfig
+    from training.train import train
 
     values = {spec.name: getattr(args, spec.name) for spec in dataclasses.fields(TrainConfig)}
     config = TrainConfig(**values)

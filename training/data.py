@@ -11,10 +11,12 @@ import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
-
-import datasets
+from typing import TYPE_CHECKING
 
 from model.labels import FRAME_LABELS, STANCE_LABELS
+
+if TYPE_CHECKING:
+    import datasets
 
 FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 REQUIRED_FIELDS = ("text", "target", "stance", "frames")
@@ -43,11 +45,15 @@ def split_files(path: str | Path) -> dict[str, Path]:
 
 def load_splits(path: str | Path) -> datasets.DatasetDict:
     """Load and validate every split; raise DataError at the first bad row."""
+    import datasets  # here, not at the top: `stanceframe predict` imports this module and needs none of it
+
     return datasets.DatasetDict({name: load_file(file) for name, file in split_files(path).items()})
 
 
 def load_file(path: Path) -> datasets.Dataset:
     """Load one file with `datasets`, normalise frames to lists and validate each row."""
+    import datasets
+
     path = Path(path)
     if path.suffix not in FORMATS:
         raise DataError(path, "-", f"unsupported file type {path.suffix!r}; use one of {sorted(FORMATS)}")

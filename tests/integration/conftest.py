@@ -26,7 +26,8 @@ def corpus_slice(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def minilm_model(corpus_slice, tmp_path_factory) -> tuple[Path, dict]:
     """MiniLM fine-tuned on the slice: (model directory, metrics)."""
-    from training.train import TrainConfig, train
+    from training.config import TrainConfig
+    from training.train import train
 
     output = tmp_path_factory.mktemp("minilm-model")
     return train(
