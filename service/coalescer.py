@@ -7,22 +7,29 @@ request's pairs wait in a queue while `calls_in_flight` calls are out, and when 
 queued (up to `max_batch` pairs) goes in the next call. Under light load a request goes out at once;
 under heavy load calls grow to full batches, so the hop is paid per batch instead of per request.
 
+The queue is ordered by when each request arrived, not by when each chunk was queued: a 100,000-character
+`/analyze` that arrived first keeps its chunks going out ahead of one-sentence requests that came after it,
+instead of getting one slot in sixty-five while 64 clients keep the queue full and timing out.
+
 A request that is cancelled (its client went away, or another of its chunks failed) before its pairs were
-sent is taken out of the queue, so nothing is scored for nobody. A failed call fails every request in it.
+sent is skipped when its turn comes, so nothing is scored for nobody. A failed call fails every request in it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+import heapq
+import itertools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
-@dataclass(eq=False)
+@dataclass(order=True)
 class _Waiting:
-    pairs: list[dict]
-    future: asyncio.Future
+    arrived: float
+    sequence: int
+    pairs: list[dict] = field(compare=False)
+    future: asyncio.Future = field(compare=False)
 
 
 class Coalescer:
@@ -32,28 +39,35 @@ class Coalescer:
         self._score = score
         self._max_batch = max_batch
         self._calls_in_flight = calls_in_flight
-        self._queue: deque[_Waiting] = deque()
+        self._queue: list[_Waiting] = []  # a heap: earliest-arrived request first
+        self._sequence = itertools.count()
         self._calls: set[asyncio.Task] = set()  # held so that running calls are not garbage-collected
 
-    async def score(self, pairs: list[dict]) -> list[dict]:
-        """The results for `pairs`, in order, once the call that carried them returns."""
-        waiting = _Waiting(pairs, asyncio.get_running_loop().create_future())
-        self._queue.append(waiting)
+    async def score(self, pairs: list[dict], arrived: float) -> list[dict]:
+        """The results for `pairs`, in order, once the call that carried them returns.
+
+        `arrived` is when the request these pairs belong to arrived (`time.monotonic()`): earlier goes first.
+        """
+        waiting = _Waiting(arrived, next(self._sequence), pairs, asyncio.get_running_loop().create_future())
+        heapq.heappush(self._queue, waiting)
         self._send()
-        try:
-            return await waiting.future
-        except asyncio.CancelledError:
-            if waiting in self._queue:
-                self._queue.remove(waiting)
-            raise
+        return await waiting.future  # cancelled: the future is cancelled with it, and skipped when popped
+
+    def _next(self) -> _Waiting | None:
+        while self._queue:
+            waiting = heapq.heappop(self._queue)
+            if not waiting.future.done():
+                return waiting
+        return None
 
     def _send(self) -> None:
-        while self._queue and len(self._calls) < self._calls_in_flight:
-            batch = [self._queue.popleft()]
-            size = len(batch[0].pairs)
+        while len(self._calls) < self._calls_in_flight and (first := self._next()):
+            batch, size = [first], len(first.pairs)
             while self._queue and size + len(self._queue[0].pairs) <= self._max_batch:
-                size += len(self._queue[0].pairs)
-                batch.append(self._queue.popleft())
+                waiting = heapq.heappop(self._queue)
+                if not waiting.future.done():
+                    batch.append(waiting)
+                    size += len(waiting.pairs)
             call = asyncio.ensure_future(self._call(batch))
             self._calls.add(call)
             call.add_done_callback(self._finished)

@@ -159,7 +159,7 @@ class StanceFraming:
 
     async def _score_all(self, sentences: list[str], target: str, request, explain: bool = False) -> list[dict]:
         """Score in chunks, a few at a time; stop feeding the model when one fails or the client leaves."""
-        chunk = SETTINGS.max_batch_size
+        chunk, arrived = SETTINGS.max_batch_size, time.monotonic()
         pieces = [
             [{"text": text, "target": target} for text in sentences[start : start + chunk]]
             for start in range(0, len(sentences), chunk)
@@ -171,7 +171,7 @@ class StanceFraming:
             for index, piece in todo:
                 if await request.is_disconnected():
                     raise ClientGone
-                scored[index] = await self._score(piece, explain)
+                scored[index] = await self._score(piece, explain, arrived)
 
         workers = [asyncio.ensure_future(feed()) for _ in range(min(SETTINGS.chunks_in_flight, len(pieces)))]
         try:
@@ -187,11 +187,11 @@ class StanceFraming:
             raise
         return [result for piece in scored for result in piece]
 
-    async def _score(self, piece: list[dict], explain: bool) -> list[dict]:
+    async def _score(self, piece: list[dict], explain: bool, arrived: float) -> list[dict]:
         if explain:
             return await self._call_model(piece, explain=True)
         if self.coalescer:
-            return await self.coalescer.score(piece)
+            return await self.coalescer.score(piece, arrived)
         return await self._call_model(piece)
 
     async def _call_model(self, piece: list[dict], explain: bool = False) -> list[dict]:

@@ -32,13 +32,19 @@ async def settle():
         await asyncio.sleep(0)
 
 
+async def one_call_out(model: ModelCalls) -> tuple[Coalescer, asyncio.Future]:
+    """A coalescer allowed one call at a time, with a call for "a" already out and held by `model`."""
+    coalescer = Coalescer(model.score, max_batch=64, calls_in_flight=1)
+    first = asyncio.ensure_future(coalescer.score(pairs("a"), arrived=0))
+    await settle()
+    return coalescer, first
+
+
 def test_requests_waiting_behind_a_call_go_together_in_the_next():
     async def scenario():
         model = ModelCalls()
-        coalescer = Coalescer(model.score, max_batch=64, calls_in_flight=1)
-        first = asyncio.ensure_future(coalescer.score(pairs("a")))
-        await settle()
-        rest = [asyncio.ensure_future(coalescer.score(pairs(f"b{i}", f"c{i}"))) for i in range(3)]
+        coalescer, first = await one_call_out(model)
+        rest = [asyncio.ensure_future(coalescer.score(pairs(f"b{i}", f"c{i}"), arrived=1 + i)) for i in range(3)]
         await settle()
         model.release.set()
         return model.calls, await first, await asyncio.gather(*rest)
@@ -54,7 +60,7 @@ def test_a_call_never_carries_more_than_the_batch_size():
         model = ModelCalls()
         model.release.set()
         coalescer = Coalescer(model.score, max_batch=4, calls_in_flight=1)
-        await asyncio.gather(*(coalescer.score(pairs(f"{i}a", f"{i}b", f"{i}c")) for i in range(4)))
+        await asyncio.gather(*(coalescer.score(pairs(f"{i}a", f"{i}b", f"{i}c"), arrived=i) for i in range(4)))
         return model.calls
 
     calls = asyncio.run(scenario())
@@ -65,11 +71,9 @@ def test_a_call_never_carries_more_than_the_batch_size():
 def test_a_request_cancelled_while_queued_is_never_scored():
     async def scenario():
         model = ModelCalls()
-        coalescer = Coalescer(model.score, max_batch=64, calls_in_flight=1)
-        first = asyncio.ensure_future(coalescer.score(pairs("a")))
-        await settle()
-        gone = asyncio.ensure_future(coalescer.score(pairs("gone")))
-        kept = asyncio.ensure_future(coalescer.score(pairs("kept")))
+        coalescer, first = await one_call_out(model)
+        gone = asyncio.ensure_future(coalescer.score(pairs("gone"), arrived=1))
+        kept = asyncio.ensure_future(coalescer.score(pairs("kept"), arrived=2))
         await settle()
         gone.cancel()
         model.release.set()
@@ -83,13 +87,30 @@ def test_a_request_cancelled_while_queued_is_never_scored():
 
 def test_a_failed_call_fails_its_requests_and_the_next_calls_still_work():
     async def scenario():
-        model = ModelCalls(fail_on="bad")
-        coalescer = Coalescer(model.score, max_batch=64, calls_in_flight=1)
-        first = asyncio.ensure_future(coalescer.score(pairs("bad")))
-        await settle()
+        model = ModelCalls(fail_on="a")
+        coalescer, first = await one_call_out(model)
         model.release.set()
         with pytest.raises(ConnectionError):
             await first
-        return await coalescer.score(pairs("after"))
+        return await coalescer.score(pairs("after"), arrived=1)
 
     assert [r["text"] for r in asyncio.run(scenario())] == ["after"]
+
+
+def test_the_request_that_arrived_first_goes_first_whatever_was_queued_since():
+    async def scenario():
+        model = ModelCalls()
+        coalescer = Coalescer(model.score, max_batch=2, calls_in_flight=1)
+        first = asyncio.ensure_future(coalescer.score(pairs("a"), arrived=0))
+        await settle()
+        later = [
+            asyncio.ensure_future(coalescer.score(pairs(f"late{i}", f"late{i}b"), arrived=5 + i)) for i in range(2)
+        ]
+        await settle()
+        document_chunk = asyncio.ensure_future(coalescer.score(pairs("doc1", "doc2"), arrived=1))
+        await settle()
+        model.release.set()
+        await asyncio.gather(first, document_chunk, *later)
+        return model.calls
+
+    assert asyncio.run(scenario()) == [["a"], ["doc1", "doc2"], ["late0", "late0b"], ["late1", "late1b"]]
