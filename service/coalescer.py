@@ -1,8 +1,9 @@
 """Merge the sentences of concurrent requests into shared calls to the model service.
 
 BentoML's adaptive batching works inside the model service, after the hop: every request still pays for
-its own call (an HTTP request, JSON both ways, validation on both sides). With 32 one-sentence clients on
-two cores that hop cost more CPU than the forward passes did. The coalescer sits in front of the hop: a
+its own call (an HTTP request, JSON both ways, validation on both sides). The coalescer sits in front of the
+hop (measured at 32 one-sentence MiniLM clients on two cores: 96 sentences/s without it, 102 with it; most
+of the model worker's time is the forward passes themselves, see bench/README.md). A
 request's pairs wait in a queue while `calls_in_flight` calls are out, and when one returns, everything
 queued (up to `max_batch` pairs) goes in the next call. Under light load a request goes out at once;
 under heavy load calls grow to full batches, so the hop is paid per batch instead of per request.

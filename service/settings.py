@@ -10,7 +10,7 @@
 | STANCEFRAME_MAX_BATCH_SIZE | 64 | batching: most sentences in one call to the model worker |
 | STANCEFRAME_FORWARD_BATCH_SIZE | 16 on CPU hosts, 64 with GPUs | sentences per forward pass within a call |
 | STANCEFRAME_MAX_LATENCY_MS | 60000 | adaptive batching: latency budget before a request is refused |
-| STANCEFRAME_BATCHING | 1 | 0 turns adaptive batching off (each request runs alone) |
+| STANCEFRAME_BATCHING | 1 | 0 turns batching off: no coalescing, no adaptive batching (each request runs alone) |
 | STANCEFRAME_WORKERS | 1 | worker processes, each with its own copy of the model |
 | STANCEFRAME_THREADS | 1 | threads per worker running inference |
 | STANCEFRAME_GPUS | 0 on CPU hosts, 1 where CUDA is visible | GPUs requested per worker |
