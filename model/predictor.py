@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer
 
+from model.batching import CPU_PASS_COST_TOKENS, GPU_PASS_COST_TOKENS, length_batches
 from model.documents import split_sentences
 from model.modeling import StanceFrameModel
 from model.precision import DTYPES, resolve_precision
@@ -34,6 +35,7 @@ class Predictor:
             self.model.to(DTYPES[self.precision])
         self.tokenizer = tokenizer
         self.config = model.config
+        self.pass_cost = GPU_PASS_COST_TOKENS if self.device.type == "cuda" else CPU_PASS_COST_TOKENS
         logger.info("predictor on %s at %s", self.device, self.precision)
 
     @classmethod
@@ -62,7 +64,8 @@ class Predictor:
     ) -> list[dict]:
         """Label each sentence; ``targets`` gives one target per sentence, else ``target`` or the default.
 
-        Sentences are batched by length for speed; results come back in input order.
+        Sentences are sorted by length and cut into batches of at most ``batch_size`` where padding would
+        cost more than another forward pass (`model.batching`); results come back in input order.
         Inputs longer than the encoder's limit are truncated and marked ``truncated``.
         """
         if isinstance(sentences, str):
@@ -100,10 +103,9 @@ class Predictor:
         return results
 
     def _scores_by_length(self, targets, sentences, lengths, batch_size) -> list[tuple[list[float], list[float]]]:
-        order = sorted(range(len(sentences)), key=lengths.__getitem__)
+        padded = [min(length, self.config.max_seq_length) for length in lengths]
         scores: list[tuple[list[float], list[float]] | None] = [None] * len(sentences)
-        for begin in range(0, len(order), batch_size):
-            batch = order[begin : begin + batch_size]
+        for batch in length_batches(padded, batch_size, self.pass_cost):
             pairs = self._score([targets[i] for i in batch], [sentences[i] for i in batch])
             for i, pair_scores in zip(batch, pairs, strict=True):
                 scores[i] = pair_scores
