@@ -19,7 +19,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
+import torch
 
+from model.precision import resolve_precision
 from training.archive import CHUNK_BATCHES, PREDICTED, InputPlan, Sink, archive_job, expand_documents, predict_units
 
 try:
@@ -97,6 +99,9 @@ def _labelled(plan: InputPlan, batch_size: int, precision: str, workers: int | N
         resources, size = {"num_gpus": 1}, workers or gpus
     else:
         resources, size = {"num_cpus": threads}, workers or max(1, int(ray.cluster_resources()["CPU"] // threads))
+        # Chosen here, once, as the local engine chooses it: each actor measuring for itself while its siblings
+        # load their models once picked bf16 where the local engine picked fp32, and the labels differed.
+        precision = resolve_precision(precision, torch.device("cpu"))
     chunk = CHUNK_BATCHES * batch_size  # units per actor call, as the local engine's predictor calls
     # Reading and splitting take no CPU from the actors' share (they are light next to the model), so
     # their concurrency is capped instead: one reader, and a splitter per actor.
