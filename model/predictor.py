@@ -10,7 +10,6 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer
 
-from model.batching import CPU_PASS_COST_TOKENS, GPU_PASS_COST_TOKENS, length_batches
 from model.documents import split_sentences
 from model.modeling import StanceFrameModel
 from model.precision import DTYPES, resolve_precision
@@ -35,7 +34,6 @@ class Predictor:
             self.model.to(DTYPES[self.precision])
         self.tokenizer = tokenizer
         self.config = model.config
-        self.pass_cost = GPU_PASS_COST_TOKENS if self.device.type == "cuda" else CPU_PASS_COST_TOKENS
         logger.info("predictor on %s at %s", self.device, self.precision)
 
     @classmethod
@@ -64,8 +62,7 @@ class Predictor:
     ) -> list[dict]:
         """Label each sentence; ``targets`` gives one target per sentence, else ``target`` or the default.
 
-        Sentences are sorted by length and cut into batches of at most ``batch_size`` where padding would
-        cost more than another forward pass (`model.batching`); results come back in input order.
+        Sentences are batched by length for speed; results come back in input order.
         Inputs longer than the encoder's limit are truncated and marked ``truncated``.
         """
         if isinstance(sentences, str):
@@ -103,9 +100,10 @@ class Predictor:
         return results
 
     def _scores_by_length(self, targets, sentences, lengths, batch_size) -> list[tuple[list[float], list[float]]]:
-        padded = [min(length, self.config.max_seq_length) for length in lengths]
+        order = sorted(range(len(sentences)), key=lengths.__getitem__)
         scores: list[tuple[list[float], list[float]] | None] = [None] * len(sentences)
-        for batch in length_batches(padded, batch_size, self.pass_cost):
+        for begin in range(0, len(order), batch_size):
+            batch = order[begin : begin + batch_size]
             pairs = self._score([targets[i] for i in batch], [sentences[i] for i in batch])
             for i, pair_scores in zip(batch, pairs, strict=True):
                 scores[i] = pair_scores
