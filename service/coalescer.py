@@ -54,21 +54,19 @@ class Coalescer:
         self._send()
         return await waiting.future  # cancelled: the future is cancelled with it, and skipped when popped
 
-    def _next(self) -> _Waiting | None:
-        while self._queue:
-            waiting = heapq.heappop(self._queue)
-            if not waiting.future.done():
-                return waiting
-        return None
+    def _head(self) -> _Waiting | None:
+        """The earliest-arrived request still waiting, left in the queue; cancelled ones are dropped on the way."""
+        while self._queue and self._queue[0].future.done():
+            heapq.heappop(self._queue)
+        return self._queue[0] if self._queue else None
 
     def _send(self) -> None:
-        while len(self._calls) < self._calls_in_flight and (first := self._next()):
-            batch, size = [first], len(first.pairs)
-            while self._queue and size + len(self._queue[0].pairs) <= self._max_batch:
-                waiting = heapq.heappop(self._queue)
-                if not waiting.future.done():
-                    batch.append(waiting)
-                    size += len(waiting.pairs)
+        while len(self._calls) < self._calls_in_flight and self._head():
+            batch = [heapq.heappop(self._queue)]
+            size = len(batch[0].pairs)
+            while (head := self._head()) and size + len(head.pairs) <= self._max_batch:
+                batch.append(heapq.heappop(self._queue))
+                size += len(head.pairs)
             call = asyncio.ensure_future(self._call(batch))
             self._calls.add(call)
             call.add_done_callback(self._finished)

@@ -114,3 +114,23 @@ def test_the_request_that_arrived_first_goes_first_whatever_was_queued_since():
         return model.calls
 
     assert asyncio.run(scenario()) == [["a"], ["doc1", "doc2"], ["late0", "late0b"], ["late1", "late1b"]]
+
+
+def test_a_cancelled_request_does_not_keep_the_ones_behind_it_out_of_the_next_call():
+    async def scenario():
+        model = ModelCalls()
+        coalescer = Coalescer(model.score, max_batch=4, calls_in_flight=1)
+        first = asyncio.ensure_future(coalescer.score(pairs("a"), arrived=0))
+        await settle()
+        rest = [asyncio.ensure_future(coalescer.score(pairs(f"b{i}"), arrived=1 + 2 * i)) for i in range(2)]
+        gone = asyncio.ensure_future(coalescer.score(pairs("x1", "x2", "x3", "x4"), arrived=2))  # between them
+        await settle()
+        gone.cancel()
+        await settle()
+        model.release.set()
+        await first
+        return model.calls, await asyncio.gather(*rest)
+
+    calls, rest = asyncio.run(scenario())
+    assert calls == [["a"], ["b0", "b1"]]
+    assert [[r["text"] for r in result] for result in rest] == [["b0"], ["b1"]]
