@@ -32,9 +32,9 @@ async def settle():
         await asyncio.sleep(0)
 
 
-async def one_call_out(model: ModelCalls) -> tuple[Coalescer, asyncio.Future]:
+async def one_call_out(model: ModelCalls, max_batch: int = 64) -> tuple[Coalescer, asyncio.Future]:
     """A coalescer allowed one call at a time, with a call for "a" already out and held by `model`."""
-    coalescer = Coalescer(model.score, max_batch=64, calls_in_flight=1)
+    coalescer = Coalescer(model.score, max_batch=max_batch, calls_in_flight=1)
     first = asyncio.ensure_future(coalescer.score(pairs("a"), arrived=0))
     await settle()
     return coalescer, first
@@ -100,9 +100,7 @@ def test_a_failed_call_fails_its_requests_and_the_next_calls_still_work():
 def test_the_request_that_arrived_first_goes_first_whatever_was_queued_since():
     async def scenario():
         model = ModelCalls()
-        coalescer = Coalescer(model.score, max_batch=2, calls_in_flight=1)
-        first = asyncio.ensure_future(coalescer.score(pairs("a"), arrived=0))
-        await settle()
+        coalescer, first = await one_call_out(model, max_batch=2)
         later = [
             asyncio.ensure_future(coalescer.score(pairs(f"late{i}", f"late{i}b"), arrived=5 + i)) for i in range(2)
         ]
@@ -119,9 +117,7 @@ def test_the_request_that_arrived_first_goes_first_whatever_was_queued_since():
 def test_a_cancelled_request_does_not_keep_the_ones_behind_it_out_of_the_next_call():
     async def scenario():
         model = ModelCalls()
-        coalescer = Coalescer(model.score, max_batch=4, calls_in_flight=1)
-        first = asyncio.ensure_future(coalescer.score(pairs("a"), arrived=0))
-        await settle()
+        coalescer, first = await one_call_out(model, max_batch=4)
         rest = [asyncio.ensure_future(coalescer.score(pairs(f"b{i}"), arrived=1 + 2 * i)) for i in range(2)]
         gone = asyncio.ensure_future(coalescer.score(pairs("x1", "x2", "x3", "x4"), arrived=2))  # between them
         await settle()
