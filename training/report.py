@@ -47,8 +47,8 @@ Confusion matrices (rows = true stance): {plots}.
 
 ## Limits
 - Trained on English news-style sentences about security events; other domains and languages are untested.
-- Real wire news scores far below the synthetic test splits (about half of its stances are wrong for the
-  default model): check the `real_news` row before relying on a label.
+- Real wire news has scored well below the synthetic test splits for every model trained on the shipped
+  corpus: check the `real_news` row before relying on a label.
 - Targets absent from training (`test_unseen`) may score differently from seen ones: check the table.
 - A sentence is judged alone: context from neighbouring sentences is not used.
 - The shipped corpus was written for this project, not sampled from real outlets; see data/DATASHEET.md.
