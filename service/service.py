@@ -65,8 +65,11 @@ class StanceFrameModel:
     stored_model = STORED_MODEL
 
     def __init__(self):
+        import torch
+
         from model.predictor import Predictor
 
+        torch.set_num_threads(SETTINGS.torch_threads())  # workers would otherwise each start one thread per core
         self.predictor = Predictor.from_pretrained(_model_dir(), precision=SETTINGS.precision)
         self.last_call = time.monotonic()
         defer_sigterm_until_idle(lambda: self.last_call, idle_s=5.0)  # longer than splitting a maximal text

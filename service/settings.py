@@ -11,7 +11,7 @@
 | STANCEFRAME_FORWARD_BATCH_SIZE | 8 on CPU hosts, 64 with GPUs | sentences per forward pass within a call |
 | STANCEFRAME_MAX_LATENCY_MS | 60000 | adaptive batching: latency budget before a request is refused |
 | STANCEFRAME_BATCHING | 1 | 0 turns batching off: no coalescing, no adaptive batching (each request runs alone) |
-| STANCEFRAME_WORKERS | 1 | worker processes, each with its own copy of the model |
+| STANCEFRAME_WORKERS | 1 | worker processes, each with its own copy of the model and cores / workers torch threads |
 | STANCEFRAME_THREADS | 1 | threads per worker running inference |
 | STANCEFRAME_GPUS | 0 on CPU hosts, 1 where CUDA is visible | GPUs requested per worker |
 | STANCEFRAME_TIMEOUT_S | 300 | request timeout |
@@ -142,6 +142,10 @@ class Settings:
         if self.gpus:
             config["resources"] = {"gpu": self.gpus}
         return config
+
+    def torch_threads(self) -> int:
+        """CPU threads for each model worker's torch: the cores this process may use, shared among the workers."""
+        return max(1, len(os.sched_getaffinity(0)) // self.workers)
 
     def api_service_config(self) -> dict:
         """`@bentoml.service` options of the HTTP layer: one light worker is enough for validation."""
