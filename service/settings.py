@@ -145,7 +145,8 @@ class Settings:
 
     def torch_threads(self) -> int:
         """CPU threads for each model worker's torch: the cores this process may use, shared among the workers."""
-        return max(1, len(os.sched_getaffinity(0)) // self.workers)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # macOS
+        return max(1, cores // self.workers)
 
     def api_service_config(self) -> dict:
         """`@bentoml.service` options of the HTTP layer: one light worker is enough for validation."""
