@@ -69,7 +69,8 @@ class StanceFrameModel:
 
         from model.predictor import Predictor
 
-        torch.set_num_threads(SETTINGS.torch_threads())  # workers would otherwise each start one thread per core
+        # torch's default is one thread per core in every worker; the workers share the cores instead.
+        torch.set_num_threads(max(1, torch.get_num_threads() // SETTINGS.workers))
         self.predictor = Predictor.from_pretrained(_model_dir(), precision=SETTINGS.precision)
         self.last_call = time.monotonic()
         defer_sigterm_until_idle(lambda: self.last_call, idle_s=5.0)  # longer than splitting a maximal text
@@ -107,7 +108,7 @@ class StanceFraming:
     def __init__(self):
         self.config = StanceFrameConfig.from_pretrained(_model_dir())
         # One call per model worker: everything that queues while it is scored goes in the next call. Two per
-        # worker halve the calls (about 16 sentences each at 32 clients) for less than the hop they hide.
+        # worker halved each call (about 16 sentences at 32 clients), which cost more than the hop they hid.
         self.coalescer = (
             Coalescer(self._call_model, SETTINGS.max_batch_size, calls_in_flight=SETTINGS.workers)
             if SETTINGS.batching

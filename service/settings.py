@@ -143,11 +143,6 @@ class Settings:
             config["resources"] = {"gpu": self.gpus}
         return config
 
-    def torch_threads(self) -> int:
-        """CPU threads for each model worker's torch: the cores this process may use, shared among the workers."""
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # macOS
-        return max(1, cores // self.workers)
-
     def api_service_config(self) -> dict:
         """`@bentoml.service` options of the HTTP layer: one light worker is enough for validation."""
         return {"workers": 1, "traffic": {"timeout": self.timeout_s}}
