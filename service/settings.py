@@ -12,7 +12,7 @@
 | STANCEFRAME_MAX_LATENCY_MS | 60000 | adaptive batching: latency budget before a request is refused |
 | STANCEFRAME_BATCHING | 1 | 0 turns batching off: no coalescing, no adaptive batching (each request runs alone) |
 | STANCEFRAME_WORKERS | 1 | worker processes, each with its own copy of the model and cores / workers torch threads |
-| STANCEFRAME_THREADS | 1 | threads per worker running inference |
+| STANCEFRAME_THREADS | 1 | threads per worker running forward passes (one is fastest on a CPU) |
 | STANCEFRAME_GPUS | 0 on CPU hosts, 1 where CUDA is visible | GPUs requested per worker |
 | STANCEFRAME_TIMEOUT_S | 300 | request timeout |
 | STANCEFRAME_PRECISION | auto | auto, fp32, bf16 or fp16 (see `model.precision`) |
@@ -129,10 +129,9 @@ class Settings:
         return {"batchable": True, "max_batch_size": self.max_batch_size, "max_latency_ms": self.max_latency_ms}
 
     def model_service_config(self) -> dict:
-        """`@bentoml.service` options of the model service: workers, threads, GPUs, timeout."""
+        """`@bentoml.service` options of the model service: workers, GPUs, timeout."""
         config = {
             "workers": self.workers,
-            "threads": self.threads,
             "traffic": {"timeout": self.timeout_s},
             # BentoML 1.4.39 replaces its client session to a dependency every 100 requests or 300 s and closes
             # the old one with requests still in flight on it: they fail with "Server disconnected". Over a
