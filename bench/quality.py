@@ -31,7 +31,7 @@ from model.predictor import Predictor, pick_device
 from training.config import DEFAULT_DATA, TrainConfig
 from training.data import json_objects, load_file, load_splits
 from training.evaluation import evaluate_split
-from training.metrics import frame_metrics, stance_metrics
+from training.metrics import frame_metrics, stance_metrics, with_interval
 from training.train import train
 
 RESULTS = Path(__file__).parent / "results"
@@ -101,7 +101,7 @@ def baseline_scores(train_split: Dataset, sets: dict[str, Dataset]) -> dict:
 
 
 def markdown(results: dict, sets: dict[str, Dataset]) -> str:
-    """One table per evaluation set, in report order: macro-F1 and per-label F1, with label counts."""
+    """One table per evaluation set, in report order: macro-F1 (95% bootstrap interval) and per-label F1."""
     blocks = []
     for set_name, split in sets.items():
         counts = {s: split["stance"].count(s) for s in STANCE_LABELS}
@@ -114,10 +114,10 @@ def markdown(results: dict, sets: dict[str, Dataset]) -> str:
         lines = [header + ")", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         for system, by_set in results.items():
             m = by_set[set_name]
-            cells = [system, f"{m['stance']['macro_f1']:.3f}"]
+            cells = [system, with_interval(m["stance"])]
             cells += [f"{m['stance']['per_label'][s]['f1']:.3f}" for s in STANCE_LABELS]
             if "frames" in m:
-                cells += [f"{m['frames']['macro_f1']:.3f}"]
+                cells += [with_interval(m["frames"])]
                 cells += [f"{m['frames']['per_label'][f]['f1']:.3f}" for f in FRAME_LABELS]
             lines.append("| " + " | ".join(cells) + " |")
         blocks.append("\n".join(lines))

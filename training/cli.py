@@ -201,14 +201,16 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def print_metrics(metrics: dict) -> None:
-    """One line per split: stance and frame macro-F1 with per-label F1."""
+    """One line per split: stance and frame macro-F1 (95% bootstrap interval) with per-label F1."""
+    from training.metrics import with_interval
+
     for name, split in metrics.items():
         stance, frames = split["stance"], split["frames"]
         per_stance = ", ".join(f"{k} {v['f1']:.3f}" for k, v in stance["per_label"].items())
         per_frame = ", ".join(f"{k} {v['f1']:.3f}" for k, v in frames["per_label"].items())
         print(
-            f"{name:12s} n={split['rows']:<5d} stance macro-F1 {stance['macro_f1']:.3f} ({per_stance}) | "
-            f"frames macro-F1 {frames['macro_f1']:.3f} ({per_frame})"
+            f"{name:12s} n={split['rows']:<5d} stance macro-F1 {with_interval(stance)} [{per_stance}] | "
+            f"frames macro-F1 {with_interval(frames)} [{per_frame}]"
         )
 
 

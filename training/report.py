@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from training.metrics import with_interval  # noqa: E402
+
 CARD_TEMPLATE = """---
 library_name: transformers
 tags: [stance-detection, framing, text-classification, stanceframe]
@@ -39,7 +41,7 @@ Epochs run: {epochs_run:g} (early stopping on dev mean of stance and frame macro
 `real_news`, when present, is 360 real AG News wire sentences on targets no training split has
 (`../shared/real-news`, evaluation only): the figure to read first.
 
-| split | rows | stance macro-F1 | stance accuracy | frames macro-F1 | {frame_columns} |
+| split | rows | stance macro-F1 (95% interval) | stance accuracy | frames macro-F1 (95% interval) | {frame_columns} |
 |---|---|---|---|---|{frame_rule}
 {result_rows}
 
@@ -93,8 +95,8 @@ def model_card(metrics: dict, run_info: dict, model_config, plots: list[str]) ->
     for name, split in metrics.items():
         per_frame = " | ".join(f"{split['frames']['per_label'][f]['f1']:.3f}" for f in frame_labels)
         rows.append(
-            f"| {name} | {split['rows']} | {split['stance']['macro_f1']:.3f} | {split['stance']['accuracy']:.3f} "
-            f"| {split['frames']['macro_f1']:.3f} | {per_frame} |"
+            f"| {name} | {split['rows']} | {with_interval(split['stance'])} | {split['stance']['accuracy']:.3f} "
+            f"| {with_interval(split['frames'])} | {per_frame} |"
         )
     config = run_info["config"]
     return CARD_TEMPLATE.format(
