@@ -1,5 +1,8 @@
 """The ASGI layer in front of the HTTP APIs: API key, body limit, admission control and uniform JSON errors.
 
+BentoML APIs answer POST only; the `readable` paths (`/info`) also answer GET, for browsers and monitoring,
+by passing the request on as a POST with an empty JSON object for its body.
+
 Every error leaves the service as ``{"error": {"status", "type", "message"[, "detail"]}}``, whatever
 raised it: a validation error in an API, BentoML itself, or Starlette's router (404, 405). Overload and a
 restarting model worker answer 503 with ``Retry-After``. A client error is logged as one line at INFO;
@@ -38,7 +41,8 @@ OPEN_PATHS = frozenset({"/livez", "/readyz", "/healthz", "/metrics"})
 
 
 class Gateway:
-    """Pure ASGI middleware; `protected` paths need the key, `admitted` paths count against the queue bound."""
+    """Pure ASGI middleware; `protected` paths need the key, `admitted` paths count against the queue bound,
+    `readable` paths also answer GET."""
 
     def __init__(
         self,
@@ -50,6 +54,7 @@ class Gateway:
         retry_after_s: int,
         protected: frozenset[str],
         admitted: frozenset[str],
+        readable: frozenset[str] = frozenset(),
     ):
         self.app = app
         self.api_key = api_key
@@ -58,6 +63,7 @@ class Gateway:
         self.retry_after_s = retry_after_s
         self.protected = protected
         self.admitted = admitted
+        self.readable = readable
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -72,6 +78,8 @@ class Gateway:
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             return await respond(send, 413, self._too_large_message())
+        if scope["method"] == "GET" and path in self.readable:
+            scope, receive = _as_empty_post(scope, receive)
         if path not in self.admitted:
             return await self.app(scope, receive, send)
         if self.in_flight >= self.max_concurrency:
@@ -195,6 +203,25 @@ async def _send_json(send: Send, status: int, error: dict, retry_after_s: int) -
         headers.append((b"retry-after", str(retry_after_s).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _as_empty_post(scope: Scope, receive: Receive) -> tuple[Scope, Receive]:
+    """The same request as a POST whose body is `{}`; any body the GET carried is read and dropped."""
+    dropped = (b"content-length", b"content-type", b"transfer-encoding")
+    headers = [(k, v) for k, v in scope.get("headers", ()) if k.lower() not in dropped]
+    headers += [(b"content-type", b"application/json"), (b"content-length", b"2")]
+    sent = False
+
+    async def empty_json() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+        while (message := await receive())["type"] != "http.disconnect":
+            pass
+        return message
+
+    return {**scope, "method": "POST", "headers": headers}, empty_json
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

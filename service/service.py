@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -86,8 +87,8 @@ class StanceFrameModel:
     def __init__(self):
         self.inference = ThreadPoolExecutor(SETTINGS.threads, thread_name_prefix="inference")
         self.predictor = self.inference.submit(_load_predictor).result()
-        self.last_call = time.monotonic()
-        defer_sigterm_until_idle(lambda: self.last_call, idle_s=5.0)  # longer than splitting a maximal text
+        self.last_pass, self.passes_running, self.passes_lock = time.monotonic(), 0, threading.Lock()
+        defer_sigterm_until_idle(self._last_activity, idle_s=5.0)  # longer than splitting a maximal text
 
     @bentoml.api
     def runtime(self) -> dict:
@@ -97,12 +98,11 @@ class StanceFrameModel:
     @bentoml.api(**SETTINGS.batching_options())
     async def score(self, pairs: list[Pair]) -> list[dict]:
         """Label (sentence, target) pairs; the unit adaptive batching merges across requests."""
-        self.last_call = time.monotonic()
         return await self._infer(self._predict, pairs)
 
     @bentoml.api
     async def explain(self, pairs: list[Pair]) -> list[dict]:
-        """`score` plus each result's `evidence` (`model.explain`); not batched, so `score` never waits for it."""
+        """`score` plus each result's `evidence` (`model.explain`); not batched, so it never joins a `score` batch."""
         from model.explain import add_evidence
 
         def predict_and_explain():
@@ -111,7 +111,26 @@ class StanceFrameModel:
         return await self._infer(predict_and_explain)
 
     async def _infer(self, function, *args):
-        return await asyncio.wrap_future(self.inference.submit(function, *args))
+        def timed():
+            with self.passes_lock:
+                self.passes_running += 1
+            try:
+                return function(*args)
+            finally:
+                with self.passes_lock:
+                    self.passes_running -= 1
+                    self.last_pass = time.monotonic()
+
+        return await asyncio.wrap_future(self.inference.submit(timed))
+
+    def _last_activity(self) -> float:
+        """Now while a pass runs, else when the last one ended: SIGTERM waits until this is old enough."""
+        return time.monotonic() if self.passes_running else self.last_pass
+
+    @bentoml.on_shutdown
+    def stop_inference(self):
+        """Passes still queued when the server stops are cancelled (the drain has waited for the ones in use)."""
+        self.inference.shutdown(wait=False, cancel_futures=True)
 
     def _predict(self, pairs: list[Pair]) -> list[dict]:
         texts, targets = [pair.text for pair in pairs], [pair.target for pair in pairs]
@@ -253,5 +272,6 @@ StanceFraming.add_asgi_middleware(
     retry_after_s=SETTINGS.retry_after_s,
     protected=MODEL_ROUTES | {"/info"},
     admitted=MODEL_ROUTES,
+    readable=frozenset({"/info"}),
 )
 install_log_filter()

@@ -184,6 +184,7 @@ def test_info_describes_the_served_model(server, predictor):
     assert info["default_target"] == config.default_target
     assert info["precision"] == predictor.precision
     assert info["limits"]["max_sentences"] == 200
+    assert httpx.get(f"{server}/info").json() == info  # browsers and monitors ask with GET
 
 
 def test_bad_requests_do_not_disturb_the_server(server, predictor):

@@ -44,6 +44,8 @@ def test_model_endpoints_need_the_key_and_probes_do_not(guarded):
     wrong = post(guarded, "/analyze", {"text": SENTENCE}, headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401
     assert post(guarded, "/info", {}).status_code == 401
+    assert httpx.get(f"{guarded}/info").status_code == 401
+    assert httpx.get(f"{guarded}/info", headers=AUTH).json()["limits"]["max_concurrency"] == 2
     assert post(guarded, "/classify", {"sentences": [SENTENCE]}, headers=AUTH).status_code == 200
     assert httpx.get(f"{guarded}/livez").status_code == 200
     assert httpx.get(f"{guarded}/readyz").status_code == 200
