@@ -28,7 +28,7 @@ def frame_metrics(true: np.ndarray, predicted: np.ndarray, labels: list[str]) ->
     precision, recall, f1, support = precision_recall_fscore_support(true, predicted, zero_division=0)
     return {
         "macro_f1": float(np.mean(f1)),
-        "macro_f1_95ci": macro_f1_interval(np.asarray(true), np.asarray(predicted)),
+        "macro_f1_95ci": macro_f1_interval(true, predicted),
         "exact_match": float(np.mean(np.all(true == predicted, axis=1))),
         "per_label": _per_label(labels, precision, recall, f1, support),
     }
@@ -38,7 +38,7 @@ def macro_f1_interval(true: np.ndarray, predicted: np.ndarray, seed: int = 0) ->
     """95% percentile-bootstrap interval of macro-F1 over rows (0/1 matrices, one column per label).
 
     How far the score on a set of this size could move by the luck of which sentences it holds: on the
-    360 real-news sentences the interval is about ±0.05 wide.
+    360 real-news sentences it is about ±0.05 for stance and ±0.07 for frames.
     """
     if len(true) == 0:
         return [0.0, 0.0]
