@@ -14,7 +14,7 @@ SLICE_SIZES = {"train": 480, "dev": 120, "test": 200}
 
 @pytest.fixture(scope="session")
 def corpus_slice(tmp_path_factory) -> Path:
-    """A seeded random slice of each shipped split, small enough to fine-tune on 2 CPU cores in about a minute and a half."""
+    """A seeded random slice of each shipped split, small enough to fine-tune on 2 CPU cores in about 90 seconds."""
     directory = tmp_path_factory.mktemp("corpus-slice")
     rng = random.Random(7)
     for split, size in SLICE_SIZES.items():

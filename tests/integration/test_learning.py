@@ -14,9 +14,8 @@ def test_fine_tuned_minilm_beats_the_majority_baseline(minilm_model, corpus_slic
     test_rows = read_jsonl(corpus_slice / "test.jsonl")
     majority_share = Counter(r["stance"] for r in test_rows).most_common(1)[0][1] / len(test_rows)
     # Majority baseline: stance macro-F1 is at most 1/3 of one class's F1 (< 0.34); frames macro-F1 is 0.
-    # On 200 test sentences one standard error of accuracy is about 0.035, so +0.10 is three of them.
     stance, frames = metrics["test"]["stance"], metrics["test"]["frames"]
-    assert stance["accuracy"] > majority_share + 0.10
+    assert stance["accuracy"] > majority_share + 0.15
     assert stance["macro_f1"] > 0.55
     assert frames["macro_f1"] > 0.45
 
