@@ -58,6 +58,16 @@ def test_train_writes_a_complete_model_directory(stored_model):
     assert "| test | 3 |" in card and "Limits" in card
 
 
+def test_train_runs_in_bf16_on_a_cpu_when_asked(tiny_encoder_dir, tmp_path):
+    """`auto` picks bf16 on CPUs that are fast at it, so the Trainer must accept bf16 without a GPU."""
+    output = tmp_path / "bf16-model"
+    arguments = ["train", "--data", str(TINY_DATA), "--base-model", str(tiny_encoder_dir), "--output", str(output)]
+    options = ["--epochs", "1", "--batch-size", "4", "--max-seq-length", "48", "--precision", "bf16", "--no-store"]
+    code = main([*arguments, *options])
+    assert code == 0
+    assert "test" in json.loads((output / "metrics.json").read_text())["metrics"]
+
+
 def test_train_imports_the_model_into_the_bentoml_store(stored_model):
     import bentoml
 

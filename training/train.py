@@ -138,6 +138,7 @@ def train(config: TrainConfig) -> tuple[Path, dict]:
         logging_strategy="epoch",
         fp16=precision == "fp16",
         bf16=precision == "bf16",
+        use_cpu=device.type == "cpu",  # without it the Trainer refuses bf16 on a CPU, even one fast at it
         seed=config.seed,
         report_to="none",
         save_only_model=True,
