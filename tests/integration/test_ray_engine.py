@@ -28,18 +28,29 @@ def run_both(model_dir: Path, source: Path, directory: Path, *options: str) -> t
     return directory / "local", directory / "ray"
 
 
+def score_tolerance() -> float:
+    """How far the two engines' scores may differ: both run at the precision `auto` picks here, and in bf16
+    (8 bits of mantissa) the same sentence padded into a differently composed batch moves in the third decimal."""
+    import torch
+
+    from model.precision import resolve_precision
+
+    return 1e-5 if resolve_precision("auto", torch.device("cpu")) == "fp32" else 1e-2
+
+
 def assert_same_labels(written: list[dict], expected: list[dict], keys: tuple[str, ...]) -> None:
     assert [{k: row[k] for k in keys} for row in written] == [{k: row[k] for k in keys} for row in expected]
+    tolerance = score_tolerance()
     for a, b in zip(written, expected, strict=True):
-        assert a["stance_scores"] == pytest.approx(b["stance_scores"], abs=1e-5)
-        assert a["frame_scores"] == pytest.approx(b["frame_scores"], abs=1e-5)
+        assert a["stance_scores"] == pytest.approx(b["stance_scores"], abs=tolerance)
+        assert a["frame_scores"] == pytest.approx(b["frame_scores"], abs=tolerance)
 
 
 @pytest.fixture(scope="module")
 def model_dir(minilm_model) -> Path:
     """The fine-tuned MiniLM: its scores sit well clear of the decision thresholds, unlike the tiny random
-    encoder's, whose probabilities crowd around them so that 1e-6 of float noise between differently
-    composed batches could flip a label."""
+    encoder's, whose probabilities crowd around them so that the float noise between differently composed
+    batches (1e-6 in fp32, 1e-3 in bf16) could flip a label."""
     return minilm_model[0]
 
 
