@@ -15,7 +15,7 @@ def test_minilm_keeps_its_small_model_recipe():
 @pytest.mark.parametrize("base", ["mpnet", "all-mpnet-base-v2", "org/some-hub-encoder", "/models/local-encoder"])
 def test_base_sized_encoders_train_shorter_with_faster_heads(base):
     config = TrainConfig(base_model=base)
-    assert (config.epochs, config.learning_rate, config.head_learning_rate) == (3.0, 5e-5, 1e-3)
+    assert (config.epochs, config.learning_rate, config.head_learning_rate) == (4.0, 5e-5, 1e-3)
 
 
 def test_flags_given_by_the_user_win_over_the_recipe():
