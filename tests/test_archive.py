@@ -93,6 +93,13 @@ def cut(path: Path, share: float) -> None:
     path.write_bytes(data[: int(len(data) * share)])
 
 
+@pytest.fixture(autouse=True)
+def fp32(monkeypatch):
+    """Every `stanceframe predict` here, subprocesses included, runs in fp32, as `tiny_predictor` does: these tests
+    compare runs that batch the same sentences differently, which agree to 1e-6 only in fp32."""
+    monkeypatch.setenv("STANCEFRAME_PRECISION", "fp32")
+
+
 @pytest.fixture
 def one_thread():
     """The tiny model runs fastest on one thread; on a busy machine more threads mostly wait for each other."""

@@ -30,7 +30,7 @@ def test_saved_config_describes_the_model(tiny_model_dir):
 def test_round_trip_gives_identical_predictions(tiny_model_dir, tiny_predictor, tmp_path):
     tiny_predictor.model.save_pretrained(tmp_path)
     tiny_predictor.tokenizer.save_pretrained(tmp_path)
-    reloaded = Predictor.from_pretrained(tmp_path)
+    reloaded = Predictor.from_pretrained(tmp_path, precision=tiny_predictor.precision)
     assert reloaded.predict(SENTENCES) == tiny_predictor.predict(SENTENCES)
 
 
