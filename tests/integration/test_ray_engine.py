@@ -29,13 +29,13 @@ def run_both(model_dir: Path, source: Path, directory: Path, *options: str) -> t
 
 
 def score_tolerance() -> float:
-    """How far the two engines' scores may differ: both run at the precision `auto` picks here, and in bf16
-    (8 bits of mantissa) the same sentence padded into a differently composed batch moves in the third decimal."""
+    """How far the two engines' scores may differ: both run at the precision `--precision` defaults to here, and in
+    bf16 (8 bits of mantissa) the same sentence padded into a differently composed batch moves in the third decimal."""
     import torch
 
-    from model.precision import resolve_precision
+    from model.precision import requested_precision, resolve_precision
 
-    return 1e-5 if resolve_precision("auto", torch.device("cpu")) == "fp32" else 1e-2
+    return 1e-5 if resolve_precision(requested_precision(), torch.device("cpu")) == "fp32" else 1e-2
 
 
 def assert_same_labels(written: list[dict], expected: list[dict], keys: tuple[str, ...]) -> None:

@@ -83,7 +83,10 @@ def test_a_killed_model_worker_gives_503_then_comes_back(guarded):
     statuses = []
     deadline = time.monotonic() + 120
     while statuses[-3:] != [200, 200, 200] and time.monotonic() < deadline:
-        statuses.append(post(guarded, "/classify", {"sentences": [SENTENCE] * 8}, headers=AUTH).status_code)
+        response = post(guarded, "/classify", {"sentences": [SENTENCE] * 8}, headers=AUTH)
+        statuses.append(response.status_code)
+        if response.status_code == 503:
+            assert "retry-after" in response.headers
         time.sleep(0.2)
     assert set(statuses) <= {200, 503}, statuses
     assert statuses[-3:] == [200, 200, 200], statuses
